@@ -1,0 +1,120 @@
+//! [`AppState`]: what every request can reach (settings, URL map, app-scoped singletons,
+//! dependency overrides, the blocking pool). Put in each request's extensions by the app.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use tokio::sync::Semaphore;
+
+use crate::response::HttpError;
+use crate::routing::{RouteInfo, Urls};
+use crate::settings::Settings;
+
+/// App-scoped singletons by type.
+#[derive(Default, Clone)]
+pub struct StateMap {
+    map: HashMap<TypeId, (Arc<dyn Any + Send + Sync>, &'static str)>,
+}
+
+impl std::fmt::Debug for StateMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.map.values().map(|(_, n)| n)).finish()
+    }
+}
+
+impl StateMap {
+    /// Store a value, replacing any of the same type.
+    pub fn insert<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
+        self.map.insert(TypeId::of::<T>(), (Arc::new(value), std::any::type_name::<T>()));
+    }
+
+    /// A value by type.
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.map.get(&TypeId::of::<T>()).and_then(|(v, _)| v.downcast_ref())
+    }
+
+    /// Whether a type is present.
+    pub fn contains(&self, id: TypeId) -> bool {
+        self.map.contains_key(&id)
+    }
+}
+
+pub(crate) type OverrideFn =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<Box<dyn Any + Send>, HttpError>> + Send + Sync>;
+
+/// Shared, read-only state of a built app. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<AppStateInner>);
+
+pub(crate) struct AppStateInner {
+    pub(crate) label: String,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) urls: Urls,
+    pub(crate) states: StateMap,
+    pub(crate) overrides: HashMap<TypeId, OverrideFn>,
+    pub(crate) blocking: Arc<Semaphore>,
+    pub(crate) routes: Arc<Vec<RouteInfo>>,
+    pub(crate) matcher: matchit::Router<usize>,
+    pub(crate) api_prefixes: Vec<String>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("label", &self.0.label).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The project's label (`App::new("demo")`).
+    pub fn label(&self) -> &str {
+        &self.0.label
+    }
+
+    /// The loaded settings.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// The named routes.
+    pub fn urls(&self) -> &Urls {
+        &self.0.urls
+    }
+
+    /// An app-scoped singleton registered with `App::state`.
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.0.states.get::<T>()
+    }
+
+    /// Every route with its methods, name and dependencies.
+    pub fn routes(&self) -> &[RouteInfo] {
+        &self.0.routes
+    }
+
+    pub(crate) fn override_for(&self, id: TypeId) -> Option<&OverrideFn> {
+        self.0.overrides.get(&id)
+    }
+
+    pub(crate) fn blocking_pool(&self) -> &Arc<Semaphore> {
+        &self.0.blocking
+    }
+
+    /// Whether the path falls under an API router (JSON error answers).
+    pub(crate) fn is_api_path(&self, path: &str) -> bool {
+        self.0.api_prefixes.iter().any(|p| path.starts_with(p.as_str()))
+    }
+
+    /// The route a path matches, with its parameters checked by their converters.
+    pub(crate) fn match_path(&self, path: &str) -> Option<&RouteInfo> {
+        let m = self.0.matcher.at(path).ok()?;
+        let info = &self.0.routes[*m.value];
+        let ok = info.pattern().params().all(|(name, conv)| {
+            m.params.get(name).is_some_and(|v| {
+                let decoded = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+                conv.accepts(&decoded)
+            })
+        });
+        ok.then_some(info)
+    }
+}

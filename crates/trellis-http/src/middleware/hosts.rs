@@ -1,0 +1,61 @@
+//! Allowed hosts: answer 400 to a `Host` the site does not serve (Django's `ALLOWED_HOSTS`).
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+
+/// Whether `host` (with or without a port) matches one of the patterns:
+/// `example.com` exactly, `.example.com` for it and its subdomains, `*` for any.
+///
+/// ```
+/// use trellis_http::middleware::host_allowed;
+/// let allowed = vec![".example.com".to_string(), "localhost".to_string()];
+/// assert!(host_allowed("www.example.com:8000", &allowed));
+/// assert!(host_allowed("example.com", &allowed));
+/// assert!(!host_allowed("evil.test", &allowed));
+/// ```
+pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let host = strip_port(host).trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() {
+        return false;
+    }
+    allowed.iter().any(|pattern| {
+        let p = pattern.to_ascii_lowercase();
+        if p == "*" {
+            true
+        } else if let Some(domain) = p.strip_prefix('.') {
+            host == domain || host.ends_with(&p)
+        } else {
+            host == p
+        }
+    })
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        // IPv6 literal: keep the brackets, drop the port.
+        return host.find(']').map_or(host, |i| &host[..=i]);
+    }
+    match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    }
+}
+
+pub(crate) async fn allowed_hosts(State(allowed): State<Arc<Vec<String>>>, req: Request, next: Next) -> Response {
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string));
+    match host {
+        Some(h) if host_allowed(&h, &allowed) => next.run(req).await,
+        other => {
+            tracing::warn!(host = ?other, "rejected request: Host is not in allowed_hosts");
+            (StatusCode::BAD_REQUEST, "Bad Request (400): Host not allowed").into_response()
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Assembles the default middleware stack (documented in the module docs).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use super::hosts::allowed_hosts;
+use super::panic::panic_response;
+use super::security::{SecurityPolicy, security_headers};
+use crate::settings::Settings;
+
+/// Wrap `router` in the default stack; layers are added innermost first.
+pub(crate) fn apply_default_stack(mut router: axum::Router, s: &Settings) -> Result<axum::Router, String> {
+    router = router.layer(RequestBodyLimitLayer::new(s.body_limit));
+    if s.request_timeout_secs > 0 {
+        router = router.layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(s.request_timeout_secs),
+        ));
+    }
+    if s.gzip {
+        let predicate = SizeAbove::new(200)
+            .and(NotForContentType::GRPC)
+            .and(NotForContentType::IMAGES)
+            .and(NotForContentType::SSE);
+        router = router.layer(CompressionLayer::new().gzip(true).compress_when(predicate));
+    }
+    if !s.debug {
+        let allowed = Arc::new(s.allowed_hosts.clone());
+        router = router.layer(axum::middleware::from_fn_with_state(allowed, allowed_hosts));
+    }
+    let policy = Arc::new(SecurityPolicy::from_settings(s)?);
+    router = router.layer(axum::middleware::from_fn_with_state(policy, security_headers));
+    let debug = s.debug;
+    router = router.layer(CatchPanicLayer::custom(move |e| panic_response(e, debug)));
+    router = router.layer(TraceLayer::new_for_http());
+    router = router.layer(PropagateRequestIdLayer::x_request_id());
+    router = router.layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    Ok(router)
+}
