@@ -8,10 +8,13 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use super::pattern::{Converter, Pattern, Segment};
 
-/// Characters escaped in a reversed path segment.
+/// Characters escaped in a reversed path segment (quotes and `&` too, so that a reversed
+/// URL is safe inside an HTML attribute).
 const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
+    .add(b'\'')
+    .add(b'&')
     .add(b'#')
     .add(b'%')
     .add(b'/')
@@ -22,9 +25,11 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'{')
     .add(b'}');
 /// As [`SEGMENT`], but `/` stays (for `path` parameters).
-const PATH: &AsciiSet = &CONTROLS
+pub(crate) const PATH: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
+    .add(b'\'')
+    .add(b'&')
     .add(b'#')
     .add(b'%')
     .add(b'<')
@@ -101,6 +106,11 @@ impl UrlMap {
     /// The pattern of a named route.
     pub fn get(&self, name: &str) -> Option<&Pattern> {
         self.routes.get(name)
+    }
+
+    /// Percent-encode a path for use in a URL and an HTML attribute (`/` kept).
+    pub fn encode_path(path: &str) -> String {
+        utf8_percent_encode(path, PATH).to_string()
     }
 
     /// Every name with its pattern, sorted by name.
