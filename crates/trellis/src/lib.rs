@@ -1,1 +1,48 @@
-//! placeholder
+//! # Trellis
+//!
+//! Django's batteries and FastAPI's typed async APIs, in Rust. This facade re-exports the
+//! batteries and gives every project binary its management commands:
+//!
+//! ```no_run
+//! use trellis::prelude::*;
+//!
+//! async fn hello(Query(q): Query<std::collections::HashMap<String, String>>) -> Json<serde_json::Value> {
+//!     let name = q.get("name").map_or("World", String::as_str);
+//!     Json(serde_json::json!({ "message": format!("Hello, {name}!") }))
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let app = App::new("mysite")
+//!         .settings(|s| s.debug = true)
+//!         .route("/hello", get(hello).name("hello"));
+//!     trellis::run(app) // runserver, routes, check [--deploy], and the apps' own commands
+//! }
+//! ```
+//!
+//! The request cycle lives in [`trellis_http`]: server → middleware → routing →
+//! dependencies/extractors → handler → response.
+
+pub mod cli;
+
+pub use cli::run;
+#[cfg(feature = "templates")]
+pub use trellis_templates as templates;
+pub use trellis_http::{
+    App, AppConfig, AppState, BuiltApp, Method, StatusCode, app, deps, extract, handler, http, middleware, response,
+    routing, server, settings, testing,
+};
+
+/// The names most projects use.
+pub mod prelude {
+    pub use crate::deps::{Declare, Dep, Dependency, Fresh, Outcome, Resolver};
+    pub use crate::extract::{
+        Bytes, Cookie, CookieJar, Describe, Form, HeaderMap, Json, Path, Query, Request, State,
+    };
+    pub use crate::handler::blocking;
+    pub use crate::middleware::{Next, from_fn};
+    pub use crate::response::{Body, FileResponse, Html, HttpError, IntoResponse, Redirect, Response};
+    pub use crate::routing::{Router, Urls, delete, get, options, patch, post, put};
+    #[cfg(feature = "templates")]
+    pub use crate::templates::{Templates, context};
+    pub use crate::{App, AppConfig, Method, StatusCode};
+}

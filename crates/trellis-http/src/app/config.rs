@@ -116,6 +116,15 @@ impl AppConfig {
         self
     }
 
+    /// Register an app-scoped singleton (see [`App::state`](crate::App::state)).
+    #[must_use]
+    pub fn state<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
+        self.on_build(move |cx| {
+            cx.states.insert(value);
+            Ok(())
+        })
+    }
+
     /// Code run once when the app is built, after routing is known: register app state,
     /// read settings, fail start-up with a message.
     #[must_use]

@@ -214,6 +214,11 @@ impl App {
         self
     }
 
+    /// Management commands of the project and its installed apps.
+    pub fn commands(&self) -> impl Iterator<Item = &Command> {
+        self.project.commands.iter().chain(self.apps.iter().flat_map(|a| a.commands.iter()))
+    }
+
     /// Remove an override.
     #[must_use]
     pub fn clear_override<T: Dependency>(mut self) -> Self {

@@ -10,7 +10,8 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use super::hosts::allowed_hosts;
 use super::panic::panic_response;
@@ -41,7 +42,12 @@ pub(crate) fn apply_default_stack(mut router: axum::Router, s: &Settings) -> Res
     router = router.layer(axum::middleware::from_fn_with_state(policy, security_headers));
     let debug = s.debug;
     router = router.layer(CatchPanicLayer::custom(move |e| panic_response(e, debug)));
-    router = router.layer(TraceLayer::new_for_http());
+    router = router.layer(
+        TraceLayer::new_for_http()
+            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+            .on_request(DefaultOnRequest::new().level(Level::DEBUG))
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    );
     router = router.layer(PropagateRequestIdLayer::x_request_id());
     router = router.layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     Ok(router)

@@ -159,7 +159,10 @@ const KEYS: &[(&str, Kind)] = &[
 ];
 
 /// Environment variables read by the loader that are not setting keys.
-const LOADER_VARS: &[&str] = &["TRELLIS_CONFIG", "TRELLIS_TEST_POSTGRES", "TRELLIS_TEST_MYSQL", "TRELLIS_TEST_REDIS"];
+const LOADER_VARS: &[&str] = &[
+    "TRELLIS_CONFIG",
+    "TRELLIS_RELOADER_CHILD",
+    "TRELLIS_TEST_POSTGRES", "TRELLIS_TEST_MYSQL", "TRELLIS_TEST_REDIS"];
 
 /// A setting could not be loaded. The message names the key and the source.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,105 @@
+//! The JSON API app, mounted at `/api` (errors answered as JSON).
+
+mod deps;
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use trellis::prelude::*;
+
+pub use deps::{ApiClient, CurrentUser, DbSession, TxLog};
+
+#[derive(Deserialize)]
+struct HelloQuery {
+    name: Option<String>,
+}
+
+/// `GET /api/hello?name=Ada` -> `{"message":"Hello, Ada!"}`.
+async fn hello(Query(q): Query<HelloQuery>) -> Json<Value> {
+    let name = q.name.as_deref().filter(|n| !n.is_empty()).unwrap_or("World");
+    Json(json!({ "message": format!("Hello, {name}!") }))
+}
+
+/// `POST /api/echo`: answers its JSON body back.
+async fn echo(Json(body): Json<Value>) -> Json<Value> {
+    Json(body)
+}
+
+/// `GET /api/fib/{n}`: CPU-bound, on the blocking pool (a plain `fn`).
+fn fib(Path(n): Path<u32>) -> Result<Json<Value>, HttpError> {
+    if n > 42 {
+        return Err(HttpError::bad_request(format!("n must be at most 42, got {n}")));
+    }
+    fn f(n: u32) -> u64 {
+        if n < 2 { u64::from(n) } else { f(n - 1) + f(n - 2) }
+    }
+    Ok(Json(json!({ "n": n, "fib": f(n), "thread": std::thread::current().name().unwrap_or("?") })))
+}
+
+/// `GET /api/whoami`: a dependency (`CurrentUser`) with sub-dependencies (`DbSession`,
+/// `ApiClient`); `DbSession` is shared (resolved once) and torn down after the response.
+async fn whoami(Dep(user): Dep<CurrentUser>, Dep(db): Dep<DbSession>) -> Json<Value> {
+    Json(json!({
+        "user": user.name,
+        "client": user.client,
+        "session": db.id,
+        "same_session": user.session == db.id,
+    }))
+}
+
+#[derive(Deserialize)]
+struct SlowQuery {
+    ms: Option<u64>,
+}
+
+/// `GET /api/slow?ms=2000`: a slow request (try Ctrl-C during it: it finishes first).
+async fn slow(Query(q): Query<SlowQuery>) -> Json<Value> {
+    let ms = q.ms.unwrap_or(2000).min(30_000);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    Json(json!({ "slept_ms": ms }))
+}
+
+/// `GET /api/panic`: a handler that panics; the server answers 500 and keeps serving.
+async fn panics() -> &'static str {
+    panic!("this handler panics on purpose (demo)")
+}
+
+/// `GET /api/items`: a large JSON response (gzip applies above 200 bytes).
+async fn items() -> Json<Value> {
+    let items: Vec<Value> = (1..=200)
+        .map(|i| json!({ "id": i, "name": format!("Item {i}"), "price": f64::from(i) * 1.25 }))
+        .collect();
+    Json(json!({ "items": items }))
+}
+
+/// `GET /api/items/{id}`: 404 as `{"detail": ...}` for a missing item.
+async fn item(Path(id): Path<u64>) -> Result<Json<Value>, HttpError> {
+    if (1..=200).contains(&id) {
+        Ok(Json(json!({ "id": id, "name": format!("Item {id}") })))
+    } else {
+        Err(HttpError::not_found(format!("Item {id} not found")))
+    }
+}
+
+/// `GET /api/stream`: a streamed body, one line at a time.
+async fn stream() -> Response {
+    let lines = futures_util::stream::iter((1..=5).map(|i| Ok::<_, std::io::Error>(format!("line {i}\n"))));
+    ([("content-type", "text/plain; charset=utf-8")], Body::from_stream(lines)).into_response()
+}
+
+/// The installable API app.
+pub fn app() -> AppConfig {
+    AppConfig::new("api").state(TxLog::default()).routes(
+        Router::api()
+            .route("/hello", get(hello).name("hello"))
+            .route("/echo", post(echo).name("echo"))
+            .route("/fib/{n:int}", get(blocking(fib)).name("fib"))
+            .route("/whoami", get(whoami).name("whoami"))
+            .route("/slow", get(slow).name("slow"))
+            .route("/panic", get(panics).name("panic"))
+            .route("/items", get(items).name("items"))
+            .route("/items/{id:int}", get(item).name("item"))
+            .route("/stream", get(stream).name("stream")),
+    )
+}
