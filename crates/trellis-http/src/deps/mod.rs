@@ -113,5 +113,3 @@ impl<S: Send + Sync, T: Dependency> axum::extract::FromRequestParts<S> for Fresh
     }
 }
 
-#[cfg(test)]
-mod tests;
