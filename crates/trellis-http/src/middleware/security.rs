@@ -69,7 +69,9 @@ pub(crate) async fn security_headers(State(policy): State<Arc<SecurityPolicy>>, 
     if policy.ssl_redirect && !secure {
         let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
         let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        // 301, as Django's SecurityMiddleware answers.
         let mut resp = Redirect::permanent(&format!("https://{host}{path}")).into_response();
+        *resp.status_mut() = http::StatusCode::MOVED_PERMANENTLY;
         apply(&policy, &mut resp, false);
         return resp;
     }
