@@ -37,7 +37,10 @@ async fn send_signal(State(s): State<Signal>) -> &'static str {
 #[tokio::test]
 async fn blocking_handlers_do_not_stall_async_ones() {
     let (tx, rx) = mpsc::channel();
-    let signal = Signal { tx: Arc::new(Mutex::new(tx)), rx: Arc::new(Mutex::new(rx)) };
+    let signal = Signal {
+        tx: Arc::new(Mutex::new(tx)),
+        rx: Arc::new(Mutex::new(rx)),
+    };
     let app = App::new("t")
         .settings(|s| s.debug = true)
         .state(signal)
@@ -72,7 +75,9 @@ fn busy(State(g): State<Gauge>, Path(ms): Path<u64>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_blocking_pool_is_bounded() {
     let gauge = Gauge::default();
-    let app = App::new("t").state(gauge.clone()).route("/busy/{ms:int}", get(blocking(busy)));
+    let app = App::new("t")
+        .state(gauge.clone())
+        .route("/busy/{ms:int}", get(blocking(busy)));
     let settings = SettingsLoader::new()
         .no_file()
         .env_vars::<&str, &str>([])
@@ -87,7 +92,11 @@ async fn the_blocking_pool_is_bounded() {
     for r in futures_util::future::join_all(requests).await {
         assert_eq!(r.text(), "slept 50");
     }
-    assert_eq!(gauge.max.load(Ordering::SeqCst), 2, "at most blocking_threads run at once");
+    assert_eq!(
+        gauge.max.load(Ordering::SeqCst),
+        2,
+        "at most blocking_threads run at once"
+    );
 }
 
 fn blocking_panic() -> &'static str {
@@ -96,7 +105,10 @@ fn blocking_panic() -> &'static str {
 
 #[tokio::test]
 async fn a_panicking_blocking_handler_is_a_500() {
-    let app = App::new("t").settings(|s| s.debug = true).route("/p", get(blocking(blocking_panic))).route("/ok", get(blocking(|| "ok")));
+    let app = App::new("t")
+        .settings(|s| s.debug = true)
+        .route("/p", get(blocking(blocking_panic)))
+        .route("/ok", get(blocking(|| "ok")));
     let c = TestClient::new(app).allow_panics(true);
     let r = c.get("/p").await;
     assert_eq!(r.status(), 500);
@@ -114,8 +126,14 @@ async fn blocking_handlers_take_extractors() {
     fn add(Query(q): Query<Q>, Json(body): Json<i64>) -> String {
         (q.x + body).to_string()
     }
-    let app = App::new("t").settings(|s| s.debug = true).route("/add", trellis_http::routing::post(blocking(add)));
+    let app = App::new("t")
+        .settings(|s| s.debug = true)
+        .route("/add", trellis_http::routing::post(blocking(add)));
     let c = TestClient::new(app);
     assert_eq!(c.post("/add?x=2").json(&40).await.text(), "42");
-    assert_eq!(c.post("/add").json(&40).await.status(), 400, "extractor rejections still apply");
+    assert_eq!(
+        c.post("/add").json(&40).await.status(),
+        400,
+        "extractor rejections still apply"
+    );
 }

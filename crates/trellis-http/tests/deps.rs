@@ -111,8 +111,16 @@ async fn shared_dependency_runs_once_per_request() {
     let (app, counter, _) = app();
     let c = TestClient::new(app);
     assert_eq!(c.get("/both").await.text(), "1 1");
-    assert_eq!(counter.0.load(Ordering::SeqCst), 1, "Db used by two sub-dependencies must run once");
-    assert_eq!(c.get("/both").await.text(), "2 2", "the cache is per request");
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        1,
+        "Db used by two sub-dependencies must run once"
+    );
+    assert_eq!(
+        c.get("/both").await.text(),
+        "2 2",
+        "the cache is per request"
+    );
 }
 
 #[tokio::test]
@@ -128,7 +136,15 @@ async fn teardowns_run_after_the_handler_last_registered_first() {
     let (app, _, events) = app();
     let c = TestClient::new(app);
     assert_eq!(c.get("/both").await.status(), 200);
-    assert_eq!(events.take(), ["open db 1", "close orders", "close users", "close db 1 failed=false"]);
+    assert_eq!(
+        events.take(),
+        [
+            "open db 1",
+            "close orders",
+            "close users",
+            "close db 1 failed=false"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -137,7 +153,10 @@ async fn teardown_sees_a_failed_handler() {
     let c = TestClient::new(app);
     let r = c.get("/failing").await;
     assert_eq!(r.status(), 400);
-    assert_eq!(r.json::<serde_json::Value>(), serde_json::json!({"detail": "nope"}));
+    assert_eq!(
+        r.json::<serde_json::Value>(),
+        serde_json::json!({"detail": "nope"})
+    );
     assert_eq!(events.take().last().unwrap(), "close db 1 failed=true");
 }
 
@@ -154,7 +173,11 @@ async fn overrides_replace_a_dependency_and_its_subtree() {
     let (app, counter, _) = app();
     let c = TestClient::new(app.override_dependency(Users(42)));
     assert_eq!(c.get("/both").await.text(), "42 1");
-    assert_eq!(counter.0.load(Ordering::SeqCst), 1, "only Orders needed the real Db");
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        1,
+        "only Orders needed the real Db"
+    );
 }
 
 #[tokio::test]
@@ -197,9 +220,15 @@ async fn failing_dependency_short_circuits_with_its_response() {
     let r = c.get("/secret").await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
-    assert_eq!(r.json::<serde_json::Value>(), serde_json::json!({"detail": "Not authenticated"}));
+    assert_eq!(
+        r.json::<serde_json::Value>(),
+        serde_json::json!({"detail": "Not authenticated"})
+    );
     assert_eq!(ran.load(Ordering::SeqCst), 0);
-    let r = c.get("/secret").header("authorization", "Bearer secret").await;
+    let r = c
+        .get("/secret")
+        .header("authorization", "Bearer secret")
+        .await;
     assert_eq!((r.status().as_u16(), r.text()), (200, "in".to_string()));
 }
 
@@ -207,11 +236,23 @@ async fn failing_dependency_short_circuits_with_its_response() {
 async fn graph_is_built_at_startup() {
     let (app, _, _) = app();
     let c = TestClient::new(app);
-    let route = c.state().routes().iter().find(|r| r.pattern().as_str() == "/both").unwrap();
+    let route = c
+        .state()
+        .routes()
+        .iter()
+        .find(|r| r.pattern().as_str() == "/both")
+        .unwrap();
     let (_, op) = &route.operations()[0];
-    let names: Vec<&str> = op.dependencies.iter().map(|d| d.type_name.rsplit("::").next().unwrap()).collect();
+    let names: Vec<&str> = op
+        .dependencies
+        .iter()
+        .map(|d| d.type_name.rsplit("::").next().unwrap())
+        .collect();
     assert_eq!(names, ["Users", "Orders"]);
-    assert_eq!(op.dependencies[0].children[0].type_name.rsplit("::").next(), Some("Db"));
+    assert_eq!(
+        op.dependencies[0].children[0].type_name.rsplit("::").next(),
+        Some("Db")
+    );
 }
 
 #[derive(Clone)]
@@ -242,16 +283,26 @@ impl Dependency for CycleB {
 #[test]
 fn dependency_cycles_are_startup_errors() {
     async fn h(Dep(_a): Dep<CycleA>) {}
-    let err = App::new("t").settings(|s| s.debug = true).route("/c", get(h)).build_with(test_settings()).unwrap_err();
+    let err = App::new("t")
+        .settings(|s| s.debug = true)
+        .route("/c", get(h))
+        .build_with(test_settings())
+        .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("dependency cycle") && msg.contains("CycleA") && msg.contains("CycleB"), "{msg}");
+    assert!(
+        msg.contains("dependency cycle") && msg.contains("CycleA") && msg.contains("CycleB"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn missing_state_is_a_startup_error() {
     use trellis_http::extract::State;
     async fn h(State(_c): State<Counter>) {}
-    let err = App::new("t").route("/s", get(h)).build_with(test_settings()).unwrap_err();
+    let err = App::new("t")
+        .route("/s", get(h))
+        .build_with(test_settings())
+        .unwrap_err();
     assert!(err.to_string().contains("Counter"), "{err}");
 }
 

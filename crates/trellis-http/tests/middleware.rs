@@ -22,13 +22,42 @@ async fn tag(state: (Log, &'static str), req: Request, next: Next) -> Response {
     resp
 }
 
-fn tagged(log: &Log, name: &'static str) -> impl Clone + Send + Sync + 'static + tower::Layer<axum::routing::Route, Service: tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future: Send + 'static> + Clone + Send + Sync + 'static> {
+fn tagged(
+    log: &Log,
+    name: &'static str,
+) -> impl Clone
++ Send
++ Sync
++ 'static
++ tower::Layer<
+    axum::routing::Route,
+    Service: tower::Service<
+        Request,
+        Response = Response,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + Clone
+                 + Send
+                 + Sync
+                 + 'static,
+> {
     let state = (log.clone(), name);
-    from_fn_with_state(state, |axum::extract::State(s): axum::extract::State<(Log, &'static str)>, req: Request, next: Next| tag(s, req, next))
+    from_fn_with_state(
+        state,
+        |axum::extract::State(s): axum::extract::State<(Log, &'static str)>,
+         req: Request,
+         next: Next| tag(s, req, next),
+    )
 }
 
 fn settings(f: impl Fn(&mut Settings) + Send + Sync + 'static) -> Settings {
-    SettingsLoader::new().no_file().env_vars::<&str, &str>([]).defaults(|s| s.debug = true).defaults(f).load().unwrap()
+    SettingsLoader::new()
+        .no_file()
+        .env_vars::<&str, &str>([])
+        .defaults(|s| s.debug = true)
+        .defaults(f)
+        .load()
+        .unwrap()
 }
 
 fn production() -> Settings {
@@ -59,7 +88,10 @@ async fn function_middleware_runs_in_order_added_first_outermost() {
         );
     let c = TestClient::new(app);
     assert_eq!(c.get("/").await.text(), "ok");
-    assert_eq!(*log.lock().unwrap(), ["a before", "b before", "handler", "b after", "a after"]);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["a before", "b before", "handler", "b after", "a after"]
+    );
 }
 
 #[tokio::test]
@@ -70,7 +102,10 @@ async fn middleware_can_answer_early() {
         }
         next.run(req).await
     }
-    let app = App::new("t").settings(|s| s.debug = true).middleware(from_fn(gate)).route("/", get(|| async { "ok" }));
+    let app = App::new("t")
+        .settings(|s| s.debug = true)
+        .middleware(from_fn(gate))
+        .route("/", get(|| async { "ok" }));
     let c = TestClient::new(app);
     assert_eq!(c.get("/").header("x-blocked", "1").await.status(), 403);
     assert_eq!(c.get("/").await.status(), 200);
@@ -92,7 +127,11 @@ async fn any_tower_layer_works() {
 
 #[tokio::test]
 async fn security_headers_are_on_by_default() {
-    let c = TestClient::new(App::new("t").settings(|s| s.debug = true).route("/", get(|| async { "ok" })));
+    let c = TestClient::new(
+        App::new("t")
+            .settings(|s| s.debug = true)
+            .route("/", get(|| async { "ok" })),
+    );
     let r = c.get("/").await;
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("referrer-policy"), Some("same-origin"));
@@ -101,7 +140,11 @@ async fn security_headers_are_on_by_default() {
     assert_eq!(r.header("strict-transport-security"), None);
     assert!(r.header("x-request-id").is_some_and(|v| v.len() == 36));
     let r = c.get("/nope").await;
-    assert_eq!(r.header("x-frame-options"), Some("DENY"), "error pages carry them too");
+    assert_eq!(
+        r.header("x-frame-options"),
+        Some("DENY"),
+        "error pages carry them too"
+    );
     let r = c.get("/").header("x-request-id", "abc-123").await;
     assert_eq!(r.header("x-request-id"), Some("abc-123"));
 }
@@ -120,19 +163,41 @@ async fn hsts_and_https_redirect_when_configured() {
     assert_eq!(r.header("location"), Some("https://example.com/p?q=1"));
     let r = c.get("/p").header("x-forwarded-proto", "https").await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.header("strict-transport-security"), Some("max-age=3600; includeSubDomains"));
+    assert_eq!(
+        r.header("strict-transport-security"),
+        Some("max-age=3600; includeSubDomains")
+    );
 }
 
 #[tokio::test]
 async fn allowed_hosts_outside_debug() {
-    let c = TestClient::with_settings(App::new("t").route("/", get(|| async { "ok" })), production());
+    let c = TestClient::with_settings(
+        App::new("t").route("/", get(|| async { "ok" })),
+        production(),
+    );
     assert_eq!(c.get("/").header("host", "evil.test").await.status(), 400);
     assert_eq!(c.get("/").header("host", "example.com").await.status(), 200);
-    assert_eq!(c.get("/").header("host", "example.com:8000").await.status(), 200);
-    assert_eq!(c.get("/").header("host", "www.example.org").await.status(), 200);
-    assert_eq!(c.get("/").header("host", "example.com.evil.test").await.status(), 400);
+    assert_eq!(
+        c.get("/").header("host", "example.com:8000").await.status(),
+        200
+    );
+    assert_eq!(
+        c.get("/").header("host", "www.example.org").await.status(),
+        200
+    );
+    assert_eq!(
+        c.get("/")
+            .header("host", "example.com.evil.test")
+            .await
+            .status(),
+        400
+    );
     // Not checked in debug.
-    let c = TestClient::new(App::new("t").settings(|s| s.debug = true).route("/", get(|| async { "ok" })));
+    let c = TestClient::new(
+        App::new("t")
+            .settings(|s| s.debug = true)
+            .route("/", get(|| async { "ok" })),
+    );
     assert_eq!(c.get("/").header("host", "evil.test").await.status(), 200);
 }
 
@@ -141,16 +206,32 @@ async fn bodies_over_the_limit_get_413() {
     async fn echo(Json(v): Json<serde_json::Value>) -> Json<serde_json::Value> {
         Json(v)
     }
-    let app = || App::new("t").settings(|s| s.debug = true).route("/echo", post(echo));
+    let app = || {
+        App::new("t")
+            .settings(|s| s.debug = true)
+            .route("/echo", post(echo))
+    };
     let c = TestClient::new(app());
     let big = format!("\"{}\"", "a".repeat(3 * 1024 * 1024));
-    let r = c.post("/echo").header("content-type", "application/json").body(big.clone()).await;
+    let r = c
+        .post("/echo")
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .await;
     assert_eq!(r.status(), 413);
     let ok = format!("\"{}\"", "a".repeat(2 * 1024 * 1024));
-    let r = c.post("/echo").header("content-type", "application/json").body(ok).await;
+    let r = c
+        .post("/echo")
+        .header("content-type", "application/json")
+        .body(ok)
+        .await;
     assert_eq!(r.status(), 200, "2 MiB is under the 2.5 MiB default");
     let c = TestClient::with_settings(app(), settings(|s| s.body_limit = 10));
-    let r = c.post("/echo").header("content-type", "application/json").body("\"0123456789abc\"").await;
+    let r = c
+        .post("/echo")
+        .header("content-type", "application/json")
+        .body("\"0123456789abc\"")
+        .await;
     assert_eq!(r.status(), 413);
 }
 
@@ -176,7 +257,12 @@ async fn gzip_for_large_bodies_only() {
     let c = TestClient::new(app);
     let r = c.get("/big").header("accept-encoding", "gzip").await;
     assert_eq!(r.header("content-encoding"), Some("gzip"));
-    assert!(r.headers().get_all("vary").iter().any(|v| v.to_str().unwrap().contains("accept-encoding")));
+    assert!(
+        r.headers()
+            .get_all("vary")
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("accept-encoding"))
+    );
     assert!(r.bytes().len() < 5000);
     let r = c.get("/small").header("accept-encoding", "gzip").await;
     assert_eq!(r.header("content-encoding"), None);
@@ -200,10 +286,18 @@ async fn panics_become_500_and_the_app_keeps_serving() {
     let c = TestClient::with_settings(app, production()).allow_panics(true);
     let r = c.get("/boom").header("host", "example.com").await;
     assert_eq!(r.status(), 500);
-    assert_eq!(r.json::<serde_json::Value>(), serde_json::json!({"detail": "Internal Server Error"}));
-    assert_eq!(c.get("/ok").header("host", "example.com").await.status(), 200);
+    assert_eq!(
+        r.json::<serde_json::Value>(),
+        serde_json::json!({"detail": "Internal Server Error"})
+    );
+    assert_eq!(
+        c.get("/ok").header("host", "example.com").await.status(),
+        200
+    );
     // Debug shows the message.
-    let app = App::new("t").settings(|s| s.debug = true).route("/boom", get(boom_secret));
+    let app = App::new("t")
+        .settings(|s| s.debug = true)
+        .route("/boom", get(boom_secret));
     let r = TestClient::new(app).allow_panics(true).get("/boom").await;
     assert!(r.text().contains("secret internals"));
 }
@@ -211,7 +305,9 @@ async fn panics_become_500_and_the_app_keeps_serving() {
 #[tokio::test]
 #[should_panic(expected = "handler panicked during GET /boom: kaboom")]
 async fn test_client_reraises_panics() {
-    let app = App::new("t").settings(|s| s.debug = true).route("/boom", get(kaboom));
+    let app = App::new("t")
+        .settings(|s| s.debug = true)
+        .route("/boom", get(kaboom));
     let _ = TestClient::new(app).get("/boom").await;
 }
 

@@ -8,7 +8,11 @@ use trellis_http::testing::TestClient;
 use trellis_http::{App, AppConfig};
 
 async fn echo_params(params: RawPathParams) -> String {
-    params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";")
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 async fn typed(Path(id): Path<u64>) -> String {
@@ -20,7 +24,10 @@ fn blog() -> AppConfig {
         Router::new()
             .route("/", get(echo_params).name("index"))
             .route("/{id:int}/", get(typed).name("post-detail"))
-            .route("/{slug:slug}/edit/", get(echo_params).post(echo_params).name("edit"))
+            .route(
+                "/{slug:slug}/edit/",
+                get(echo_params).post(echo_params).name("edit"),
+            )
             .include_namespaced(
                 "/archive",
                 "archive",
@@ -51,15 +58,32 @@ fn app() -> App {
 #[tokio::test]
 async fn reverse_round_trips_through_the_dispatcher() {
     let c = TestClient::new(app());
-    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("home", vec![], ""),
         ("about", vec![], ""),
         ("blog:index", vec![], ""),
         ("blog:post-detail", vec![("id", "42".into())], "id=42"),
-        ("blog:edit", vec![("slug", "hello-world".into())], "slug=hello-world"),
-        ("blog:archive:month", vec![("year", "2026".into()), ("month", "11".into())], "year=2026;month=11"),
-        ("api:item", vec![("id", "67e55044-10b1-426f-9247-bb680e5fe0c8".into())], "id=67e55044-10b1-426f-9247-bb680e5fe0c8"),
-        ("api:file", vec![("rest", "css/site main.css".into())], "rest=css/site main.css"),
+        (
+            "blog:edit",
+            vec![("slug", "hello-world".into())],
+            "slug=hello-world",
+        ),
+        (
+            "blog:archive:month",
+            vec![("year", "2026".into()), ("month", "11".into())],
+            "year=2026;month=11",
+        ),
+        (
+            "api:item",
+            vec![("id", "67e55044-10b1-426f-9247-bb680e5fe0c8".into())],
+            "id=67e55044-10b1-426f-9247-bb680e5fe0c8",
+        ),
+        (
+            "api:file",
+            vec![("rest", "css/site main.css".into())],
+            "rest=css/site main.css",
+        ),
     ];
     for (name, params, expected) in cases {
         let path = c.reverse(name, params.iter().map(|(k, v)| (*k, v.as_str())));
@@ -68,17 +92,29 @@ async fn reverse_round_trips_through_the_dispatcher() {
         assert_eq!(r.text(), expected, "{name} -> {path}");
     }
     assert_eq!(c.reverse("blog:post-detail", [("id", 7)]), "/blog/7/");
-    assert_eq!(c.reverse("api:file", [("rest", "a b/c")]), "/api/files/a%20b/c");
+    assert_eq!(
+        c.reverse("api:file", [("rest", "a b/c")]),
+        "/api/files/a%20b/c"
+    );
 }
 
 #[tokio::test]
 async fn reverse_errors_name_what_is_missing() {
     let c = TestClient::new(app());
     let urls = c.state().urls();
-    let e = urls.reverse("blog:nope", [("", ""); 0]).unwrap_err().to_string();
+    let e = urls
+        .reverse("blog:nope", [("", ""); 0])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("blog:nope"), "{e}");
-    let e = urls.reverse("blog:archive:month", [("year", 2026)]).unwrap_err().to_string();
-    assert!(e.contains("`month`") && e.contains("blog:archive:month"), "{e}");
+    let e = urls
+        .reverse("blog:archive:month", [("year", 2026)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`month`") && e.contains("blog:archive:month"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -95,7 +131,10 @@ async fn unknown_paths_are_404_json_for_apis_html_for_sites() {
     let c = TestClient::new(app());
     let r = c.get("/api/nope").await;
     assert_eq!(r.status(), 404);
-    assert_eq!(r.json::<serde_json::Value>(), serde_json::json!({"detail": "Not Found"}));
+    assert_eq!(
+        r.json::<serde_json::Value>(),
+        serde_json::json!({"detail": "Not Found"})
+    );
     let r = c.get("/nope").await;
     assert_eq!(r.status(), 404);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
@@ -106,7 +145,10 @@ async fn unknown_paths_are_404_json_for_apis_html_for_sites() {
     assert!(!r.text().contains("<script>"));
     // A client asking for JSON gets JSON on site routes too.
     let r = c.get("/nope").header("accept", "application/json").await;
-    assert_eq!(r.json::<serde_json::Value>(), serde_json::json!({"detail": "Not Found"}));
+    assert_eq!(
+        r.json::<serde_json::Value>(),
+        serde_json::json!({"detail": "Not Found"})
+    );
 }
 
 #[tokio::test]
@@ -127,7 +169,10 @@ async fn wrong_method_is_405_with_allow() {
     let r = c.delete("/api/things").await;
     assert_eq!(r.status(), 405);
     assert_eq!(r.header("allow"), Some("POST"));
-    assert_eq!(r.json::<serde_json::Value>(), serde_json::json!({"detail": "Method Not Allowed"}));
+    assert_eq!(
+        r.json::<serde_json::Value>(),
+        serde_json::json!({"detail": "Method Not Allowed"})
+    );
     let r = c.post("/about/").await;
     assert_eq!(r.status(), 405);
     assert_eq!(r.header("allow"), Some("GET,HEAD"));
@@ -154,8 +199,14 @@ async fn append_slash_redirects_to_the_canonical_path() {
 async fn strip_and_strict_policies() {
     let c = TestClient::with_settings(app(), settings(|s| s.trailing_slash = TrailingSlash::Strip));
     let r = c.get("/contact/").await;
-    assert_eq!((r.status().as_u16(), r.header("location")), (301, Some("/contact")));
-    let c = TestClient::with_settings(app(), settings(|s| s.trailing_slash = TrailingSlash::Strict));
+    assert_eq!(
+        (r.status().as_u16(), r.header("location")),
+        (301, Some("/contact"))
+    );
+    let c = TestClient::with_settings(
+        app(),
+        settings(|s| s.trailing_slash = TrailingSlash::Strict),
+    );
     assert_eq!(c.get("/about").await.status(), 404);
 }
 
@@ -167,8 +218,14 @@ fn duplicate_names_and_bad_patterns_are_startup_errors() {
         .route("/b", get(h).name("x"))
         .build_with(settings(|_| {}))
         .unwrap_err();
-    assert!(err.to_string().contains("`x`") && err.to_string().contains("/b"), "{err}");
-    let err = App::new("t").route("/a/{id:float}", get(h)).build_with(settings(|_| {})).unwrap_err();
+    assert!(
+        err.to_string().contains("`x`") && err.to_string().contains("/b"),
+        "{err}"
+    );
+    let err = App::new("t")
+        .route("/a/{id:float}", get(h))
+        .build_with(settings(|_| {}))
+        .unwrap_err();
     assert!(err.to_string().contains("float"), "{err}");
     let err = App::new("t")
         .route("/a/{id:int}", get(h))
@@ -187,13 +244,30 @@ async fn routes_list_methods_and_names() {
         .iter()
         .map(|r| {
             let m: Vec<&str> = r.methods().iter().map(|m| m.as_str()).collect();
-            (m.join(","), r.pattern().to_string(), r.name().map(str::to_string))
+            (
+                m.join(","),
+                r.pattern().to_string(),
+                r.name().map(str::to_string),
+            )
         })
         .collect();
-    assert!(rows.contains(&("GET,POST".into(), "/blog/{slug:slug}/edit/".into(), Some("blog:edit".into()))), "{rows:?}");
+    assert!(
+        rows.contains(&(
+            "GET,POST".into(),
+            "/blog/{slug:slug}/edit/".into(),
+            Some("blog:edit".into())
+        )),
+        "{rows:?}"
+    );
     assert!(rows.contains(&("GET".into(), "/".into(), Some("home".into()))));
 }
 
 fn settings(f: impl Fn(&mut Settings) + Send + Sync + 'static) -> Settings {
-    SettingsLoader::new().no_file().env_vars::<&str, &str>([]).defaults(|s| s.debug = true).defaults(f).load().unwrap()
+    SettingsLoader::new()
+        .no_file()
+        .env_vars::<&str, &str>([])
+        .defaults(|s| s.debug = true)
+        .defaults(f)
+        .load()
+        .unwrap()
 }

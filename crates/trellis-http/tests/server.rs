@@ -17,14 +17,22 @@ fn app() -> App {
         .route("/hello", get(|| async { "hello" }))
         .route(
             "/slow/{ms:int}",
-            get(|trellis_http::extract::Path(ms): trellis_http::extract::Path<u64>| async move {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-                format!("slept {ms}")
-            }),
+            get(
+                |trellis_http::extract::Path(ms): trellis_http::extract::Path<u64>| async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    format!("slept {ms}")
+                },
+            ),
         )
 }
 
-async fn start(drain_secs: u64) -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+async fn start(
+    drain_secs: u64,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let settings = SettingsLoader::new()
         .no_file()
         .env_vars::<&str, &str>([])
@@ -44,7 +52,10 @@ async fn start(drain_secs: u64) -> (String, tokio::sync::oneshot::Sender<()>, to
     (format!("http://{addr}"), tx, handle)
 }
 
-async fn get_text(client: &Client<hyper_util::client::legacy::connect::HttpConnector, Body>, url: String) -> (u16, http::Version, String) {
+async fn get_text(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Body>,
+    url: String,
+) -> (u16, http::Version, String) {
     let resp = client.get(url.parse().unwrap()).await.unwrap();
     let status = resp.status().as_u16();
     let version = resp.version();
@@ -60,12 +71,18 @@ async fn http1_keep_alive_and_http2_prior_knowledge() {
         let (s, v, b) = get_text(&h1, format!("{base}/hello")).await;
         assert_eq!((s, v, b.as_str()), (200, http::Version::HTTP_11, "hello"));
     }
-    let h2: Client<_, Body> = Client::builder(TokioExecutor::new()).http2_only(true).build_http();
+    let h2: Client<_, Body> = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
     let (s, v, b) = get_text(&h2, format!("{base}/hello")).await;
     assert_eq!((s, v, b.as_str()), (200, http::Version::HTTP_2, "hello"));
     tx.send(()).unwrap();
     drop((h1, h2));
-    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,16 +95,28 @@ async fn shutdown_lets_in_flight_requests_finish() {
     tx.send(()).unwrap();
     let (s, _, b) = slow.await.unwrap();
     assert_eq!((s, b.as_str()), (200, "slept 800"));
-    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_drain_timeout_bounds_shutdown() {
     let (base, tx, handle) = start(1).await;
     let client: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();
-    let _stuck = tokio::spawn(async move { client.get(format!("{base}/slow/60000").parse().unwrap()).await });
+    let _stuck = tokio::spawn(async move {
+        client
+            .get(format!("{base}/slow/60000").parse().unwrap())
+            .await
+    });
     tokio::time::sleep(Duration::from_millis(200)).await;
     tx.send(()).unwrap();
     // Returns after about a second although the request would take a minute.
-    tokio::time::timeout(Duration::from_secs(15), handle).await.expect("drain timeout not applied").unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(15), handle)
+        .await
+        .expect("drain timeout not applied")
+        .unwrap()
+        .unwrap();
 }

@@ -47,14 +47,21 @@ pub struct Templates {
 
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Templates").field("debug", &self.debug).finish_non_exhaustive()
+        f.debug_struct("Templates")
+            .field("debug", &self.debug)
+            .finish_non_exhaustive()
     }
 }
 
 /// The templates battery as an installable app.
 pub fn app() -> AppConfig {
     AppConfig::new("templates").on_build(|cx: &mut BuildContext<'_>| {
-        let templates = Templates::new(cx.template_dirs.to_vec(), cx.urls.clone(), &cx.settings.static_url, cx.settings.debug);
+        let templates = Templates::new(
+            cx.template_dirs.to_vec(),
+            cx.urls.clone(),
+            &cx.settings.static_url,
+            cx.settings.debug,
+        );
         cx.states.insert(templates);
         Ok(())
     })
@@ -62,7 +69,11 @@ pub fn app() -> AppConfig {
 
 fn safe_join(dir: &Path, name: &str) -> Option<PathBuf> {
     let rel = Path::new(name);
-    if rel.components().all(|c| matches!(c, Component::Normal(_))) { Some(dir.join(rel)) } else { None }
+    if rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        Some(dir.join(rel))
+    } else {
+        None
+    }
 }
 
 impl Templates {
@@ -82,38 +93,51 @@ impl Templates {
             Ok(None)
         });
         // Both helpers return safe strings: reversed URLs are percent-encoded, quotes included.
-        env.add_function("url", move |name: &str, kwargs: Kwargs| -> Result<Value, Error> {
-            let mut params = Vec::new();
-            for key in kwargs.args() {
-                let v: Value = kwargs.get(key)?;
-                params.push((key.to_string(), v.to_string()));
-            }
-            urls.reverse(name, params)
-                .map(Value::from_safe_string)
-                .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
-        });
+        env.add_function(
+            "url",
+            move |name: &str, kwargs: Kwargs| -> Result<Value, Error> {
+                let mut params = Vec::new();
+                for key in kwargs.args() {
+                    let v: Value = kwargs.get(key)?;
+                    params.push((key.to_string(), v.to_string()));
+                }
+                urls.reverse(name, params)
+                    .map(Value::from_safe_string)
+                    .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+            },
+        );
         let static_url = static_url.to_string();
         env.add_function("static", move |path: &str| -> Value {
             let encoded = trellis_http::routing::UrlMap::encode_path(path.trim_start_matches('/'));
             Value::from_safe_string(format!("{static_url}{encoded}"))
         });
-        Templates { env: Arc::new(env), debug }
+        Templates {
+            env: Arc::new(env),
+            debug,
+        }
     }
 
     /// Render a template to a string.
     pub fn render_string<C: Serialize>(&self, name: &str, ctx: C) -> Result<String, Error> {
-        self.env.get_template(name)?.render(Value::from(minijinja::value::Serde(&ctx)))
+        self.env
+            .get_template(name)?
+            .render(Value::from(minijinja::value::Serde(&ctx)))
     }
 
     /// Render a template as an HTML response. A failure is logged with the template's file
     /// and line; in debug the 500 page shows them, otherwise a generic page.
     pub fn render<C: Serialize>(&self, name: &str, ctx: C) -> Result<Html<String>, HttpError> {
-        self.render_string(name, ctx).map(Html).map_err(|e| self.error_response(name, &e))
+        self.render_string(name, ctx)
+            .map(Html)
+            .map_err(|e| self.error_response(name, &e))
     }
 
     fn error_response(&self, name: &str, e: &Error) -> HttpError {
         let file = e.name().unwrap_or(name).to_string();
-        let line = e.line().map(|l| l.to_string()).unwrap_or_else(|| "?".into());
+        let line = e
+            .line()
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "?".into());
         tracing::error!(template = %file, line = %line, error = %e, "template error");
         let body = if self.debug {
             format!(
@@ -128,10 +152,15 @@ impl Templates {
              <body><h1>Server Error (500)</h1></body></html>"
                 .to_string()
         };
-        HttpError::from_response((http::StatusCode::INTERNAL_SERVER_ERROR, Html(body)).into_response())
+        HttpError::from_response(
+            (http::StatusCode::INTERNAL_SERVER_ERROR, Html(body)).into_response(),
+        )
     }
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

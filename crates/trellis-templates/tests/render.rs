@@ -12,10 +12,16 @@ fn dir(name: &str) -> String {
 }
 
 async fn page(State(t): State<Templates>) -> Result<Html<String>, HttpError> {
-    t.render("page.html", context! { title => "T<1>", content => "<script>alert(1)</script>" })
+    t.render(
+        "page.html",
+        context! { title => "T<1>", content => "<script>alert(1)</script>" },
+    )
 }
 
-async fn named(State(t): State<Templates>, trellis_http::extract::Path(name): trellis_http::extract::Path<String>) -> Result<Html<String>, HttpError> {
+async fn named(
+    State(t): State<Templates>,
+    trellis_http::extract::Path(name): trellis_http::extract::Path<String>,
+) -> Result<Html<String>, HttpError> {
     t.render(&name, context! { content => "<b>raw</b>" })
 }
 
@@ -62,8 +68,14 @@ async fn text_templates_are_not_escaped() {
 #[tokio::test]
 async fn project_templates_override_app_templates() {
     let c = client(true);
-    assert_eq!(c.get("/t/override.html").await.text().trim(), "project wins");
-    assert_eq!(c.get("/t/only-app.html").await.text().trim(), "from the app");
+    assert_eq!(
+        c.get("/t/override.html").await.text().trim(),
+        "project wins"
+    );
+    assert_eq!(
+        c.get("/t/only-app.html").await.text().trim(),
+        "from the app"
+    );
 }
 
 #[tokio::test]
@@ -71,7 +83,10 @@ async fn errors_show_file_and_line_in_debug_only() {
     let r = client(true).get("/t/broken.html").await;
     assert_eq!(r.status(), 500);
     let body = r.text();
-    assert!(body.contains("broken.html") && body.contains("line 2"), "{body}");
+    assert!(
+        body.contains("broken.html") && body.contains("line 2"),
+        "{body}"
+    );
 
     let r = client(false).get("/t/broken.html").await;
     assert_eq!(r.status(), 500);

@@ -25,12 +25,12 @@
 pub mod cli;
 
 pub use cli::run;
+pub use trellis_http::{
+    App, AppConfig, AppState, BuiltApp, Method, StatusCode, app, deps, extract, handler, http,
+    middleware, response, routing, server, settings, testing,
+};
 #[cfg(feature = "templates")]
 pub use trellis_templates as templates;
-pub use trellis_http::{
-    App, AppConfig, AppState, BuiltApp, Method, StatusCode, app, deps, extract, handler, http, middleware, response,
-    routing, server, settings, testing,
-};
 
 /// The names most projects use.
 pub mod prelude {
@@ -40,7 +40,9 @@ pub mod prelude {
     };
     pub use crate::handler::blocking;
     pub use crate::middleware::{Next, from_fn};
-    pub use crate::response::{Body, FileResponse, Html, HttpError, IntoResponse, Redirect, Response};
+    pub use crate::response::{
+        Body, FileResponse, Html, HttpError, IntoResponse, Redirect, Response,
+    };
     pub use crate::routing::{Router, Urls, delete, get, options, patch, post, put};
     #[cfg(feature = "templates")]
     pub use crate::templates::{Templates, context};

@@ -27,18 +27,24 @@ pub(crate) struct Message {
 
 /// `GET /json` (TechEmpower).
 pub(crate) async fn json() -> Json<Message> {
-    Json(Message { message: "Hello, World!" })
+    Json(Message {
+        message: "Hello, World!",
+    })
 }
 
 /// `demo greet NAME...`: an app-provided management command.
 pub(crate) fn greet_command() -> Command {
-    Command::new("greet", "Print a greeting for each name (an example command)", |cx| async move {
-        if cx.args.is_empty() {
-            return Err("give at least one name: demo greet Ada".into());
-        }
-        for name in &cx.args {
-            println!("Hello, {name}! (from the {} project)", cx.app.label());
-        }
-        Ok(())
-    })
+    Command::new(
+        "greet",
+        "Print a greeting for each name (an example command)",
+        |cx| async move {
+            if cx.args.is_empty() {
+                return Err("give at least one name: demo greet Ada".into());
+            }
+            for name in &cx.args {
+                println!("Hello, {name}! (from the {} project)", cx.app.label());
+            }
+            Ok(())
+        },
+    )
 }

@@ -9,15 +9,16 @@ use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::ServeDir;
 
+use super::App;
 use super::checks::CheckMessage;
 use super::command::Command;
 use super::config::CheckFn;
 use super::state::{AppState, AppStateInner, StateMap};
-use super::App;
 use crate::deps::scope_layer;
 use crate::middleware::{apply_default_stack, panic_response};
 use crate::routing::{
-    Flattened, PatternError, RouteInfo, UrlMap, Urls, check_converters, method_not_allowed_pages, not_found,
+    Flattened, PatternError, RouteInfo, UrlMap, Urls, check_converters, method_not_allowed_pages,
+    not_found,
 };
 use crate::settings::{Settings, SettingsError};
 
@@ -49,7 +50,9 @@ pub enum StartupError {
         message: String,
     },
     /// A handler reads app state that was never registered.
-    #[error("route `{route}` reads `State<{type_name}>`, but no such state is registered: call `App::state(...)`")]
+    #[error(
+        "route `{route}` reads `State<{type_name}>`, but no such state is registered: call `App::state(...)`"
+    )]
     MissingState {
         /// The route pattern.
         route: String,
@@ -104,14 +107,19 @@ pub struct BuiltApp {
 
 impl std::fmt::Debug for BuiltApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BuiltApp").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("BuiltApp")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }
 
 impl BuiltApp {
     /// Run the apps' own system checks.
     pub fn run_checks(&self) -> Vec<CheckMessage> {
-        self.checks.iter().flat_map(|c| c(self.state.settings())).collect()
+        self.checks
+            .iter()
+            .flat_map(|c| c(self.state.settings()))
+            .collect()
     }
 }
 
@@ -126,7 +134,15 @@ impl App {
     pub fn build_with(self, settings: Settings) -> Result<BuiltApp, StartupError> {
         settings.validate()?;
         let settings = Arc::new(settings);
-        let App { label, project, apps, layers, mut states, overrides, .. } = self;
+        let App {
+            label,
+            project,
+            apps,
+            layers,
+            mut states,
+            overrides,
+            ..
+        } = self;
 
         // 1. Routes: flatten every app's router under its prefix and namespace.
         let mut flat = Flattened::default();
@@ -157,16 +173,23 @@ impl App {
             if let Some(prev) = seen_paths.insert(path.clone(), r.pattern.to_string()) {
                 return Err(StartupError::Conflict {
                     pattern: r.pattern.to_string(),
-                    message: format!("`{prev}` has the same shape; put all methods of one path in one route"),
+                    message: format!(
+                        "`{prev}` has the same shape; put all methods of one path in one route"
+                    ),
                 });
             }
-            matcher.insert(path, i).map_err(|e| StartupError::Conflict {
-                pattern: r.pattern.to_string(),
-                message: e.to_string(),
-            })?;
+            matcher
+                .insert(path, i)
+                .map_err(|e| StartupError::Conflict {
+                    pattern: r.pattern.to_string(),
+                    message: e.to_string(),
+                })?;
             for (_, op) in &r.route.ops {
                 if let Some(e) = op.errors.first() {
-                    return Err(StartupError::Dependency { route: r.pattern.to_string(), message: e.clone() });
+                    return Err(StartupError::Dependency {
+                        route: r.pattern.to_string(),
+                        message: e.clone(),
+                    });
                 }
             }
             infos.push(RouteInfo {
@@ -179,8 +202,14 @@ impl App {
         let urls = Urls(Arc::new(urls));
 
         // 3. App hooks (batteries register their state here), then state checks.
-        let template_dirs: Vec<PathBuf> = all_apps.iter().flat_map(|a| a.template_dirs.clone()).collect();
-        let static_dirs: Vec<PathBuf> = all_apps.iter().flat_map(|a| a.static_dirs.clone()).collect();
+        let template_dirs: Vec<PathBuf> = all_apps
+            .iter()
+            .flat_map(|a| a.template_dirs.clone())
+            .collect();
+        let static_dirs: Vec<PathBuf> = all_apps
+            .iter()
+            .flat_map(|a| a.static_dirs.clone())
+            .collect();
         let mut commands = Vec::new();
         let mut checks = Vec::new();
         for app in &mut all_apps {
@@ -193,7 +222,10 @@ impl App {
                     template_dirs: &template_dirs,
                     states: &mut states,
                 };
-                hook(&mut cx).map_err(|message| StartupError::Hook { app: app.label.clone(), message })?;
+                hook(&mut cx).map_err(|message| StartupError::Hook {
+                    app: app.label.clone(),
+                    message,
+                })?;
             }
             commands.extend(std::mem::take(&mut app.commands));
             checks.extend(std::mem::take(&mut app.checks));
@@ -202,7 +234,10 @@ impl App {
             for (_, op) in &info.ops {
                 for (id, type_name) in &op.states {
                     if !states.contains(*id) {
-                        return Err(StartupError::MissingState { route: info.pattern.to_string(), type_name });
+                        return Err(StartupError::MissingState {
+                            route: info.pattern.to_string(),
+                            type_name,
+                        });
                     }
                 }
             }
@@ -226,8 +261,10 @@ impl App {
             let mut method_router = r.route.inner;
             if r.pattern.has_typed_params() {
                 let pattern = Arc::new(r.pattern.clone());
-                method_router =
-                    method_router.route_layer(axum::middleware::from_fn_with_state(pattern, check_converters));
+                method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
+                    pattern,
+                    check_converters,
+                ));
             }
             router = router.route(&r.pattern.to_router_path(), method_router);
         }
@@ -259,6 +296,11 @@ impl App {
         }
         router = router.layer(axum::Extension(state.clone()));
 
-        Ok(BuiltApp { router, state, commands, checks })
+        Ok(BuiltApp {
+            router,
+            state,
+            commands,
+            checks,
+        })
     }
 }

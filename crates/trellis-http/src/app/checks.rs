@@ -27,7 +27,12 @@ pub struct CheckMessage {
 impl CheckMessage {
     /// A warning.
     pub fn warning(id: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        CheckMessage { id, level: Level::Warning, message: message.into(), hint: Some(hint.into()) }
+        CheckMessage {
+            id,
+            level: Level::Warning,
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
     }
 }
 
@@ -59,7 +64,9 @@ pub fn deploy_checks(s: &Settings) -> Vec<CheckMessage> {
         None => true,
         Some(k) => {
             let unique: std::collections::HashSet<char> = k.chars().collect();
-            k.chars().count() < MIN_SECRET_KEY_LENGTH || unique.len() < MIN_SECRET_KEY_UNIQUE || k.starts_with(INSECURE_PREFIX)
+            k.chars().count() < MIN_SECRET_KEY_LENGTH
+                || unique.len() < MIN_SECRET_KEY_UNIQUE
+                || k.starts_with(INSECURE_PREFIX)
         }
     };
     if weak {
@@ -115,7 +122,7 @@ pub fn deploy_checks(s: &Settings) -> Vec<CheckMessage> {
             "Set TRELLIS_ALLOWED_HOSTS=example.com,www.example.com.",
         ));
     }
-    if s.x_frame_options.to_ascii_uppercase() != "DENY" {
+    if !s.x_frame_options.eq_ignore_ascii_case("DENY") {
         out.push(CheckMessage::warning(
             "security.W019",
             "`x_frame_options` is not 'DENY'. Unless there is a good reason for your site to be served in a frame, \
@@ -132,9 +139,20 @@ mod tests {
 
     #[test]
     fn development_settings_warn() {
-        let s = Settings { debug: true, secret_key: Some("trellis-insecure-abc".into()), ..Settings::default() };
+        let s = Settings {
+            debug: true,
+            secret_key: Some("trellis-insecure-abc".into()),
+            ..Settings::default()
+        };
         let ids: Vec<_> = deploy_checks(&s).iter().map(|m| m.id).collect();
-        for id in ["security.W018", "security.W009", "security.W004", "security.W012", "security.W016", "security.W020"] {
+        for id in [
+            "security.W018",
+            "security.W009",
+            "security.W004",
+            "security.W012",
+            "security.W016",
+            "security.W020",
+        ] {
             assert!(ids.contains(&id), "{id} missing from {ids:?}");
         }
     }

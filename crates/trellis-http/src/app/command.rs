@@ -47,7 +47,11 @@ impl Command {
         F: Fn(CommandContext) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
     {
-        Command { name: name.into(), about: about.into(), run: Arc::new(move |cx| Box::pin(run(cx))) }
+        Command {
+            name: name.into(),
+            about: about.into(),
+            run: Arc::new(move |cx| Box::pin(run(cx))),
+        }
     }
 
     /// The command's name.

@@ -42,7 +42,10 @@ pub struct AppConfig {
 
 impl std::fmt::Debug for AppConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppConfig").field("label", &self.label).field("prefix", &self.prefix).finish_non_exhaustive()
+        f.debug_struct("AppConfig")
+            .field("label", &self.label)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -111,7 +114,10 @@ impl AppConfig {
 
     /// A system check, run by `check` and at start-up.
     #[must_use]
-    pub fn check(mut self, f: impl Fn(&Settings) -> Vec<CheckMessage> + Send + Sync + 'static) -> Self {
+    pub fn check(
+        mut self,
+        f: impl Fn(&Settings) -> Vec<CheckMessage> + Send + Sync + 'static,
+    ) -> Self {
         self.checks.push(Arc::new(f));
         self
     }
@@ -128,13 +134,18 @@ impl AppConfig {
     /// Code run once when the app is built, after routing is known: register app state,
     /// read settings, fail start-up with a message.
     #[must_use]
-    pub fn on_build(mut self, f: impl FnOnce(&mut BuildContext<'_>) -> Result<(), String> + Send + 'static) -> Self {
+    pub fn on_build(
+        mut self,
+        f: impl FnOnce(&mut BuildContext<'_>) -> Result<(), String> + Send + 'static,
+    ) -> Self {
         self.hooks.push(Box::new(f));
         self
     }
 
     pub(crate) fn effective_prefix(&self) -> String {
-        self.prefix.clone().unwrap_or_else(|| format!("/{}", self.label))
+        self.prefix
+            .clone()
+            .unwrap_or_else(|| format!("/{}", self.label))
     }
 
     pub(crate) fn effective_namespace(&self) -> Option<String> {

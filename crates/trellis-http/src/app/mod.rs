@@ -55,7 +55,14 @@ impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
             .field("label", &self.label)
-            .field("apps", &self.apps.iter().map(|a| a.label.as_str()).collect::<Vec<_>>())
+            .field(
+                "apps",
+                &self
+                    .apps
+                    .iter()
+                    .map(|a| a.label.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -147,11 +154,14 @@ impl App {
     where
         L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
         L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Response: axum::response::IntoResponse + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response:
+            axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Error:
+            Into<std::convert::Infallible> + 'static,
         <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
     {
-        self.layers.push(Box::new(move |r: axum::Router| r.layer(layer)));
+        self.layers
+            .push(Box::new(move |r: axum::Router| r.layer(layer)));
         self
     }
 
@@ -162,8 +172,10 @@ impl App {
     where
         L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
         L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Response: axum::response::IntoResponse + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response:
+            axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Error:
+            Into<std::convert::Infallible> + 'static,
         <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
     {
         self.layer(layer)
@@ -216,7 +228,10 @@ impl App {
 
     /// Management commands of the project and its installed apps.
     pub fn commands(&self) -> impl Iterator<Item = &Command> {
-        self.project.commands.iter().chain(self.apps.iter().flat_map(|a| a.commands.iter()))
+        self.project
+            .commands
+            .iter()
+            .chain(self.apps.iter().flat_map(|a| a.commands.iter()))
     }
 
     /// Remove an override.

@@ -20,19 +20,26 @@ pub struct StateMap {
 
 impl std::fmt::Debug for StateMap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.map.values().map(|(_, n)| n)).finish()
+        f.debug_list()
+            .entries(self.map.values().map(|(_, n)| n))
+            .finish()
     }
 }
 
 impl StateMap {
     /// Store a value, replacing any of the same type.
     pub fn insert<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
-        self.map.insert(TypeId::of::<T>(), (Arc::new(value), std::any::type_name::<T>()));
+        self.map.insert(
+            TypeId::of::<T>(),
+            (Arc::new(value), std::any::type_name::<T>()),
+        );
     }
 
     /// A value by type.
     pub fn get<T: 'static>(&self) -> Option<&T> {
-        self.map.get(&TypeId::of::<T>()).and_then(|(v, _)| v.downcast_ref())
+        self.map
+            .get(&TypeId::of::<T>())
+            .and_then(|(v, _)| v.downcast_ref())
     }
 
     /// Whether a type is present.
@@ -62,7 +69,9 @@ pub(crate) struct AppStateInner {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("label", &self.0.label).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("label", &self.0.label)
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,7 +111,10 @@ impl AppState {
 
     /// Whether the path falls under an API router (JSON error answers).
     pub(crate) fn is_api_path(&self, path: &str) -> bool {
-        self.0.api_prefixes.iter().any(|p| path.starts_with(p.as_str()))
+        self.0
+            .api_prefixes
+            .iter()
+            .any(|p| path.starts_with(p.as_str()))
     }
 
     /// The route a path matches, with its parameters checked by their converters.

@@ -26,7 +26,10 @@ impl DepNode {
         Self::build::<T>(cached, &mut stack)
     }
 
-    fn build<T: Dependency>(cached: bool, stack: &mut Vec<(TypeId, &'static str)>) -> Result<DepNode, String> {
+    fn build<T: Dependency>(
+        cached: bool,
+        stack: &mut Vec<(TypeId, &'static str)>,
+    ) -> Result<DepNode, String> {
         let id = TypeId::of::<T>();
         let name = std::any::type_name::<T>();
         if stack.iter().any(|(t, _)| *t == id) {
@@ -35,14 +38,23 @@ impl DepNode {
             return Err(format!("dependency cycle: {}", names.join(" -> ")));
         }
         stack.push((id, name));
-        let mut declare = Declare { children: Vec::new(), stack: std::mem::take(stack), error: None };
+        let mut declare = Declare {
+            children: Vec::new(),
+            stack: std::mem::take(stack),
+            error: None,
+        };
         T::declare(&mut declare);
         *stack = declare.stack;
         stack.pop();
         if let Some(e) = declare.error {
             return Err(e);
         }
-        Ok(DepNode { type_id: id, type_name: name, cached, children: declare.children })
+        Ok(DepNode {
+            type_id: id,
+            type_name: name,
+            cached,
+            children: declare.children,
+        })
     }
 
     /// Every node below and including this one, depth first.

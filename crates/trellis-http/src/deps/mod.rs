@@ -96,20 +96,31 @@ impl<T> std::ops::Deref for Fresh<T> {
 impl<S: Send + Sync, T: Dependency> axum::extract::FromRequestParts<S> for Dep<T> {
     type Rejection = axum::response::Response;
 
-    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         let mut cx = Resolver::from_parts(parts).map_err(IntoResponse::into_response)?;
-        cx.get::<T>().await.map(Dep).map_err(IntoResponse::into_response)
+        cx.get::<T>()
+            .await
+            .map(Dep)
+            .map_err(IntoResponse::into_response)
     }
 }
 
 impl<S: Send + Sync, T: Dependency> axum::extract::FromRequestParts<S> for Fresh<T> {
     type Rejection = axum::response::Response;
 
-    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         let mut cx = Resolver::from_parts(parts).map_err(IntoResponse::into_response)?;
-        cx.get_fresh::<T>().await.map(Fresh).map_err(IntoResponse::into_response)
+        cx.get_fresh::<T>()
+            .await
+            .map(Fresh)
+            .map_err(IntoResponse::into_response)
     }
 }
-

@@ -9,8 +9,8 @@ use axum::extract::FromRequestParts;
 use axum::response::IntoResponse;
 use http::request::Parts;
 
-use super::scope::{Outcome, RequestScope};
 use super::Dependency;
+use super::scope::{Outcome, RequestScope};
 use crate::app::AppState;
 use crate::response::HttpError;
 use crate::settings::Settings;
@@ -25,7 +25,9 @@ pub struct Resolver<'a> {
 
 impl std::fmt::Debug for Resolver<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Resolver").field("resolving", &self.resolving).finish_non_exhaustive()
+        f.debug_struct("Resolver")
+            .field("resolving", &self.resolving)
+            .finish_non_exhaustive()
     }
 }
 
@@ -34,11 +36,11 @@ type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 impl<'a> Resolver<'a> {
     /// A resolver over a request's parts. Fails when the request did not go through a Trellis app.
     pub fn from_parts(parts: &'a mut Parts) -> Result<Self, HttpError> {
-        let state = parts
-            .extensions
-            .get::<AppState>()
-            .cloned()
-            .ok_or_else(|| HttpError::internal("dependency used outside a Trellis App (no AppState on the request)"))?;
+        let state = parts.extensions.get::<AppState>().cloned().ok_or_else(|| {
+            HttpError::internal(
+                "dependency used outside a Trellis App (no AppState on the request)",
+            )
+        })?;
         let scope = match parts.extensions.get::<Arc<RequestScope>>() {
             Some(s) => s.clone(),
             None => {
@@ -47,7 +49,12 @@ impl<'a> Resolver<'a> {
                 s
             }
         };
-        Ok(Resolver { parts, state, scope, resolving: Vec::new() })
+        Ok(Resolver {
+            parts,
+            state,
+            scope,
+            resolving: Vec::new(),
+        })
     }
 
     /// A dependency, from this request's cache or resolved now and cached.
@@ -63,7 +70,11 @@ impl<'a> Resolver<'a> {
     async fn solve<T: Dependency>(&mut self, cached: bool) -> Result<T, HttpError> {
         let id = TypeId::of::<T>();
         if cached {
-            let cache = self.scope.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let cache = self
+                .scope
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(v) = cache.get(&id).and_then(|b| b.downcast_ref::<T>()) {
                 return Ok(v.clone());
             }
@@ -72,13 +83,20 @@ impl<'a> Resolver<'a> {
         if self.resolving.iter().any(|(t, _)| *t == id) {
             let mut names: Vec<&str> = self.resolving.iter().map(|(_, n)| *n).collect();
             names.push(name);
-            return Err(HttpError::internal(format!("dependency cycle: {}", names.join(" -> "))));
+            return Err(HttpError::internal(format!(
+                "dependency cycle: {}",
+                names.join(" -> ")
+            )));
         }
         let value: T = if let Some(f) = self.state.override_for(id) {
             let boxed: Box<dyn Any + Send> = f().await?;
             match boxed.downcast::<T>() {
                 Ok(v) => *v,
-                Err(_) => return Err(HttpError::internal(format!("override for {name} has the wrong type"))),
+                Err(_) => {
+                    return Err(HttpError::internal(format!(
+                        "override for {name} has the wrong type"
+                    )));
+                }
             }
         } else {
             self.resolving.push((id, name));
@@ -101,7 +119,9 @@ impl<'a> Resolver<'a> {
     where
         E: FromRequestParts<()>,
     {
-        E::from_request_parts(self.parts, &()).await.map_err(|r| HttpError::from_response(r.into_response()))
+        E::from_request_parts(self.parts, &())
+            .await
+            .map_err(|r| HttpError::from_response(r.into_response()))
     }
 
     /// The request's method, URI, headers and extensions.
@@ -116,10 +136,12 @@ impl<'a> Resolver<'a> {
 
     /// An app-scoped singleton registered with `App::state`.
     pub fn app_state<T: Clone + Send + Sync + 'static>(&self) -> Result<T, HttpError> {
-        self.state
-            .get::<T>()
-            .cloned()
-            .ok_or_else(|| HttpError::internal(format!("no app state of type {} (register it with App::state)", std::any::type_name::<T>())))
+        self.state.get::<T>().cloned().ok_or_else(|| {
+            HttpError::internal(format!(
+                "no app state of type {} (register it with App::state)",
+                std::any::type_name::<T>()
+            ))
+        })
     }
 
     /// Register a teardown, run after the handler has produced its response (last registered
@@ -130,6 +152,7 @@ impl<'a> Resolver<'a> {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let owner = self.resolving.last().map_or("handler", |(_, n)| *n);
-        self.scope.push_teardown(owner, Box::new(move |o| Box::pin(f(o))));
+        self.scope
+            .push_teardown(owner, Box::new(move |o| Box::pin(f(o))));
     }
 }

@@ -59,13 +59,20 @@ impl std::fmt::Debug for RequestScope {
 
 impl RequestScope {
     pub(crate) fn push_teardown(&self, owner: &'static str, t: Teardown) {
-        self.teardowns.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((owner, t));
+        self.teardowns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((owner, t));
     }
 
     /// Run the teardowns, last registered first (like FastAPI's exit stack).
     pub async fn run_teardowns(&self, outcome: Outcome) {
         loop {
-            let next = self.teardowns.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+            let next = self
+                .teardowns
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop();
             let Some((owner, teardown)) = next else { break };
             let fut = std::panic::AssertUnwindSafe(teardown(outcome));
             if futures_util::FutureExt::catch_unwind(fut).await.is_err() {
@@ -80,7 +87,10 @@ pub(crate) async fn scope_layer(mut req: Request, next: Next) -> Response {
     let scope = Arc::new(RequestScope::default());
     req.extensions_mut().insert(scope.clone());
     let resp = next.run(req).await;
-    let outcome = Outcome::new(resp.status(), resp.extensions().get::<PanicMessage>().is_some());
+    let outcome = Outcome::new(
+        resp.status(),
+        resp.extensions().get::<PanicMessage>().is_some(),
+    );
     scope.run_teardowns(outcome).await;
     resp
 }

@@ -25,7 +25,8 @@ use std::any::TypeId;
 
 pub use axum::Json;
 pub use axum::extract::{
-    ConnectInfo, Extension, Form, MatchedPath, OriginalUri, Path, Query, RawPathParams, RawQuery, Request,
+    ConnectInfo, Extension, Form, MatchedPath, OriginalUri, Path, Query, RawPathParams, RawQuery,
+    Request,
 };
 pub use axum_extra::extract::cookie::{Cookie, CookieJar};
 pub use bytes::Bytes;

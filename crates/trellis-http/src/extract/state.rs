@@ -29,10 +29,9 @@ impl<S: Send + Sync, T: Clone + Send + Sync + 'static> FromRequestParts<S> for S
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        let app = parts
-            .extensions
-            .get::<AppState>()
-            .ok_or_else(|| HttpError::internal("State<T> used outside a Trellis App").into_response())?;
+        let app = parts.extensions.get::<AppState>().ok_or_else(|| {
+            HttpError::internal("State<T> used outside a Trellis App").into_response()
+        })?;
         app.get::<T>().cloned().map(State).ok_or_else(|| {
             HttpError::internal(format!(
                 "no app state of type {} (register it with App::state)",

@@ -19,7 +19,10 @@ pub struct Blocking<F, Args> {
 
 impl<F: Clone, Args> Clone for Blocking<F, Args> {
     fn clone(&self) -> Self {
-        Blocking { f: self.f.clone(), _args: PhantomData }
+        Blocking {
+            f: self.f.clone(),
+            _args: PhantomData,
+        }
     }
 }
 
@@ -53,7 +56,10 @@ pub fn blocking<F, Args>(f: F) -> Blocking<F, Args>
 where
     F: BlockingFn<Args>,
 {
-    Blocking { f, _args: PhantomData }
+    Blocking {
+        f,
+        _args: PhantomData,
+    }
 }
 
 type BoxFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
@@ -95,7 +101,7 @@ where
         Box::pin(async move {
             let pool = req.extensions().get::<AppState>().cloned();
             let f = self.f;
-            run_blocking(pool, move || f()).await
+            run_blocking(pool, f).await
         })
     }
 }

@@ -45,17 +45,30 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
-pub(crate) async fn allowed_hosts(State(allowed): State<Arc<Vec<String>>>, req: Request, next: Next) -> Response {
+pub(crate) async fn allowed_hosts(
+    State(allowed): State<Arc<Vec<String>>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let host = req
         .uri()
         .authority()
         .map(|a| a.as_str().to_string())
-        .or_else(|| req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string));
+        .or_else(|| {
+            req.headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        });
     match host {
         Some(h) if host_allowed(&h, &allowed) => next.run(req).await,
         other => {
             tracing::warn!(host = ?other, "rejected request: Host is not in allowed_hosts");
-            (StatusCode::BAD_REQUEST, "Bad Request (400): Host not allowed").into_response()
+            (
+                StatusCode::BAD_REQUEST,
+                "Bad Request (400): Host not allowed",
+            )
+                .into_response()
         }
     }
 }

@@ -19,9 +19,16 @@ pub(crate) fn panic_response(err: Box<dyn Any + Send + 'static>, debug: bool) ->
         "panic with a non-string payload".to_string()
     };
     tracing::error!(panic = %msg, "handler panicked; answered 500");
-    let detail = if debug { format!("Internal Server Error: panic: {msg}") } else { "Internal Server Error".into() };
-    let mut resp =
-        (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(serde_json::json!({ "detail": detail }))).into_response();
+    let detail = if debug {
+        format!("Internal Server Error: panic: {msg}")
+    } else {
+        "Internal Server Error".into()
+    };
+    let mut resp = (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({ "detail": detail })),
+    )
+        .into_response();
     resp.extensions_mut().insert(PanicMessage(msg));
     resp
 }

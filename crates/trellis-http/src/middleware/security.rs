@@ -20,10 +20,19 @@ pub(crate) struct SecurityPolicy {
 
 impl SecurityPolicy {
     pub(crate) fn from_settings(s: &Settings) -> Result<Self, String> {
-        let value = |key: &str, v: &str| HeaderValue::from_str(v).map_err(|_| format!("setting `{key}`: `{v}` is not a valid header value"));
-        let mut headers = vec![(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))];
+        let value = |key: &str, v: &str| {
+            HeaderValue::from_str(v)
+                .map_err(|_| format!("setting `{key}`: `{v}` is not a valid header value"))
+        };
+        let mut headers = vec![(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        )];
         if !s.referrer_policy.is_empty() {
-            headers.push((header::REFERRER_POLICY, value("referrer_policy", &s.referrer_policy)?));
+            headers.push((
+                header::REFERRER_POLICY,
+                value("referrer_policy", &s.referrer_policy)?,
+            ));
         }
         if !s.cross_origin_opener_policy.is_empty() {
             headers.push((
@@ -32,7 +41,10 @@ impl SecurityPolicy {
             ));
         }
         if !s.x_frame_options.is_empty() {
-            headers.push((header::X_FRAME_OPTIONS, value("x_frame_options", &s.x_frame_options)?));
+            headers.push((
+                header::X_FRAME_OPTIONS,
+                value("x_frame_options", &s.x_frame_options)?,
+            ));
         }
         let hsts = (s.secure_hsts_seconds > 0).then(|| {
             let mut v = format!("max-age={}", s.secure_hsts_seconds);
@@ -45,13 +57,17 @@ impl SecurityPolicy {
             HeaderValue::from_str(&v).expect("HSTS value is ASCII")
         });
         let proxy_header = match &s.secure_proxy_ssl_header {
-            Some(h) => Some(
-                HeaderName::try_from(h.as_str())
-                    .map_err(|_| format!("setting `secure_proxy_ssl_header`: `{h}` is not a header name"))?,
-            ),
+            Some(h) => Some(HeaderName::try_from(h.as_str()).map_err(|_| {
+                format!("setting `secure_proxy_ssl_header`: `{h}` is not a header name")
+            })?),
             None => None,
         };
-        Ok(SecurityPolicy { headers, hsts, ssl_redirect: s.secure_ssl_redirect, proxy_header })
+        Ok(SecurityPolicy {
+            headers,
+            hsts,
+            ssl_redirect: s.secure_ssl_redirect,
+            proxy_header,
+        })
     }
 
     fn is_secure(&self, req: &Request) -> bool {
@@ -59,15 +75,26 @@ impl SecurityPolicy {
             return true;
         }
         self.proxy_header.as_ref().is_some_and(|h| {
-            req.headers().get(h).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+            req.headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("https"))
         })
     }
 }
 
-pub(crate) async fn security_headers(State(policy): State<Arc<SecurityPolicy>>, req: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(
+    State(policy): State<Arc<SecurityPolicy>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let secure = policy.is_secure(&req);
     if policy.ssl_redirect && !secure {
-        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
         let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
         // 301, as Django's SecurityMiddleware answers.
         let mut resp = Redirect::permanent(&format!("https://{host}{path}")).into_response();
@@ -88,6 +115,7 @@ fn apply(policy: &SecurityPolicy, resp: &mut Response, secure: bool) {
         }
     }
     if secure && let Some(v) = &policy.hsts {
-        h.entry(header::STRICT_TRANSPORT_SECURITY).or_insert_with(|| v.clone());
+        h.entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert_with(|| v.clone());
     }
 }

@@ -19,7 +19,10 @@ use super::security::{SecurityPolicy, security_headers};
 use crate::settings::Settings;
 
 /// Wrap `router` in the default stack; layers are added innermost first.
-pub(crate) fn apply_default_stack(mut router: axum::Router, s: &Settings) -> Result<axum::Router, String> {
+pub(crate) fn apply_default_stack(
+    mut router: axum::Router,
+    s: &Settings,
+) -> Result<axum::Router, String> {
     router = router.layer(RequestBodyLimitLayer::new(s.body_limit));
     if s.request_timeout_secs > 0 {
         router = router.layer(TimeoutLayer::with_status_code(
@@ -39,7 +42,10 @@ pub(crate) fn apply_default_stack(mut router: axum::Router, s: &Settings) -> Res
         router = router.layer(axum::middleware::from_fn_with_state(allowed, allowed_hosts));
     }
     let policy = Arc::new(SecurityPolicy::from_settings(s)?);
-    router = router.layer(axum::middleware::from_fn_with_state(policy, security_headers));
+    router = router.layer(axum::middleware::from_fn_with_state(
+        policy,
+        security_headers,
+    ));
     let debug = s.debug;
     router = router.layer(CatchPanicLayer::custom(move |e| panic_response(e, debug)));
     router = router.layer(

@@ -21,19 +21,29 @@ use serde_json::Value;
 /// ```
 #[derive(Debug)]
 pub struct HttpError {
-    repr: Repr,
+    repr: Box<Repr>,
 }
 
 #[derive(Debug)]
 enum Repr {
-    Detail { status: StatusCode, detail: Value, headers: HeaderMap },
+    Detail {
+        status: StatusCode,
+        detail: Value,
+        headers: HeaderMap,
+    },
     Response(Box<Response>),
 }
 
 impl HttpError {
     /// An error with this status and `detail` (any JSON value: a string, a list, an object).
     pub fn new(status: StatusCode, detail: impl Into<Value>) -> Self {
-        HttpError { repr: Repr::Detail { status, detail: detail.into(), headers: HeaderMap::new() } }
+        HttpError {
+            repr: Box::new(Repr::Detail {
+                status,
+                detail: detail.into(),
+                headers: HeaderMap::new(),
+            }),
+        }
     }
 
     /// 400 Bad Request.
@@ -64,13 +74,15 @@ impl HttpError {
 
     /// Wrap a ready response (e.g. an extractor's rejection).
     pub fn from_response(response: Response) -> Self {
-        HttpError { repr: Repr::Response(Box::new(response)) }
+        HttpError {
+            repr: Box::new(Repr::Response(Box::new(response))),
+        }
     }
 
     /// Add a header to the answer. Invalid names or values are dropped with a log line.
     #[must_use]
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        let headers = match &mut self.repr {
+        let headers = match &mut *self.repr {
             Repr::Detail { headers, .. } => headers,
             Repr::Response(r) => r.headers_mut(),
         };
@@ -78,14 +90,17 @@ impl HttpError {
             (Ok(n), Ok(v)) => {
                 headers.append(n, v);
             }
-            _ => tracing::warn!(header = name, "HttpError::with_header: invalid header dropped"),
+            _ => tracing::warn!(
+                header = name,
+                "HttpError::with_header: invalid header dropped"
+            ),
         }
         self
     }
 
     /// The status answered.
     pub fn status(&self) -> StatusCode {
-        match &self.repr {
+        match &*self.repr {
             Repr::Detail { status, .. } => *status,
             Repr::Response(r) => r.status(),
         }
@@ -93,7 +108,7 @@ impl HttpError {
 
     /// The `detail` value, when this error was built from one.
     pub fn detail(&self) -> Option<&Value> {
-        match &self.repr {
+        match &*self.repr {
             Repr::Detail { detail, .. } => Some(detail),
             Repr::Response(_) => None,
         }
@@ -102,7 +117,7 @@ impl HttpError {
 
 impl std::fmt::Display for HttpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.repr {
+        match &*self.repr {
             Repr::Detail { status, detail, .. } => write!(f, "{status}: {detail}"),
             Repr::Response(r) => write!(f, "{}", r.status()),
         }
@@ -113,9 +128,14 @@ impl std::error::Error for HttpError {}
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        match self.repr {
-            Repr::Detail { status, detail, headers } => {
-                let mut resp = (status, axum::Json(serde_json::json!({ "detail": detail }))).into_response();
+        match *self.repr {
+            Repr::Detail {
+                status,
+                detail,
+                headers,
+            } => {
+                let mut resp =
+                    (status, axum::Json(serde_json::json!({ "detail": detail }))).into_response();
                 for (name, value) in &headers {
                     resp.headers_mut().append(name, value.clone());
                 }

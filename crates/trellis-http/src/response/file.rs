@@ -29,15 +29,22 @@ impl FileResponse {
     /// Open a file; a missing file is a 404, other errors a 500.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, HttpError> {
         let path = path.as_ref().to_path_buf();
-        let file = tokio::fs::File::open(&path).await.map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => HttpError::not_found("Not Found"),
-            _ => HttpError::internal(format!("cannot open {}: {e}", path.display())),
-        })?;
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => HttpError::not_found("Not Found"),
+                _ => HttpError::internal(format!("cannot open {}: {e}", path.display())),
+            })?;
         let meta = file.metadata().await.map_err(HttpError::internal)?;
         if !meta.is_file() {
             return Err(HttpError::not_found("Not Found"));
         }
-        Ok(FileResponse { file, path, len: meta.len(), download_name: None })
+        Ok(FileResponse {
+            file,
+            path,
+            len: meta.len(),
+            download_name: None,
+        })
     }
 
     /// Send as an attachment (`Content-Disposition: attachment; filename=...`).
@@ -59,7 +66,10 @@ impl IntoResponse for FileResponse {
         }
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(self.len));
         if let Some(name) = self.download_name {
-            let safe: String = name.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
+            let safe: String = name
+                .chars()
+                .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+                .collect();
             if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
                 h.insert(header::CONTENT_DISPOSITION, v);
             }

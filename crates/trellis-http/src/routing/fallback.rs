@@ -16,7 +16,11 @@ fn wants_json(app: Option<&AppState>, req: &Request) -> bool {
     if app.is_some_and(|a| a.is_api_path(req.uri().path())) {
         return true;
     }
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     accept.contains("application/json") && !accept.contains("text/html")
 }
 
@@ -46,7 +50,11 @@ pub(crate) fn error_page(app: Option<&AppState>, req: &Request, status: StatusCo
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{reason}</title></head>\
          <body><h1>{reason}</h1><p>The requested resource <code>{}</code> {}.</p>",
         escape(req.uri().path()),
-        if status == StatusCode::NOT_FOUND { "was not found on this server" } else { "does not accept this method" }
+        if status == StatusCode::NOT_FOUND {
+            "was not found on this server"
+        } else {
+            "does not accept this method"
+        }
     );
     if let Some(app) = app.filter(|a| a.settings().debug && status == StatusCode::NOT_FOUND) {
         body.push_str("<p>Trellis tried these URL patterns, in this order:</p><ol>");
@@ -54,7 +62,9 @@ pub(crate) fn error_page(app: Option<&AppState>, req: &Request, status: StatusCo
             body.push_str(&format!(
                 "<li><code>{}</code>{}</li>",
                 escape(r.pattern().as_str()),
-                r.name().map(|n| format!(" [name='{}']", escape(n))).unwrap_or_default()
+                r.name()
+                    .map(|n| format!(" [name='{}']", escape(n)))
+                    .unwrap_or_default()
             ));
         }
         body.push_str("</ol><p>You see this page because <code>debug</code> is on.</p>");
@@ -71,7 +81,9 @@ pub(crate) async fn not_found(req: Request) -> Response {
         let path = req.uri().path();
         let alternative = match app.settings().trailing_slash {
             TrailingSlash::Append if !path.ends_with('/') => Some(format!("{path}/")),
-            TrailingSlash::Strip if path.ends_with('/') && path != "/" => Some(path.trim_end_matches('/').to_string()),
+            TrailingSlash::Strip if path.ends_with('/') && path != "/" => {
+                Some(path.trim_end_matches('/').to_string())
+            }
             _ => None,
         };
         if let Some(alt) = alternative.filter(|alt| app.match_path(alt).is_some()) {
@@ -95,11 +107,19 @@ pub(crate) async fn method_not_allowed_pages(req: Request, next: Next) -> Respon
     let app = req.extensions().get::<AppState>().cloned();
     let probe = Request::builder()
         .uri(req.uri().clone())
-        .header(header::ACCEPT, req.headers().get(header::ACCEPT).cloned().unwrap_or(header::HeaderValue::from_static("")))
+        .header(
+            header::ACCEPT,
+            req.headers()
+                .get(header::ACCEPT)
+                .cloned()
+                .unwrap_or(header::HeaderValue::from_static("")),
+        )
         .body(axum::body::Body::empty())
         .unwrap_or_default();
     let resp = next.run(req).await;
-    if resp.status() != StatusCode::METHOD_NOT_ALLOWED || resp.headers().contains_key(header::CONTENT_TYPE) {
+    if resp.status() != StatusCode::METHOD_NOT_ALLOWED
+        || resp.headers().contains_key(header::CONTENT_TYPE)
+    {
         return resp;
     }
     let (parts, _) = resp.into_parts();
@@ -118,7 +138,10 @@ pub(crate) async fn check_converters(
     next: Next,
 ) -> Response {
     let ok = pattern.params().all(|(name, conv)| {
-        params.iter().find(|(k, _)| *k == name).is_none_or(|(_, v)| conv.accepts(v))
+        params
+            .iter()
+            .find(|(k, _)| *k == name)
+            .is_none_or(|(_, v)| conv.accepts(v))
     });
     if ok {
         next.run(req).await

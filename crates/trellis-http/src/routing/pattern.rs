@@ -46,7 +46,10 @@ impl Converter {
             Converter::Int => !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
             Converter::Str => !value.is_empty() && !value.contains('/'),
             Converter::Slug => {
-                !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                !value.is_empty()
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             }
             Converter::Uuid => is_uuid(value),
             Converter::Path => !value.is_empty(),
@@ -97,7 +100,10 @@ pub struct PatternError {
 impl Pattern {
     /// Parse a pattern such as `/posts/{id:int}/`.
     pub fn parse(raw: &str) -> Result<Self, PatternError> {
-        let err = |message: String| PatternError { pattern: raw.to_string(), message };
+        let err = |message: String| PatternError {
+            pattern: raw.to_string(),
+            message,
+        };
         if !raw.starts_with('/') {
             return Err(err("must start with `/`".into()));
         }
@@ -107,12 +113,18 @@ impl Pattern {
         for (i, part) in parts.iter().enumerate() {
             if let Some(inner) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
                 let (name, conv) = match inner.split_once(':') {
-                    Some((n, c)) => {
-                        (n, Converter::parse(c).ok_or_else(|| err(format!("unknown converter `{c}` (use int, str, slug, uuid or path)")))?)
-                    }
+                    Some((n, c)) => (
+                        n,
+                        Converter::parse(c).ok_or_else(|| {
+                            err(format!(
+                                "unknown converter `{c}` (use int, str, slug, uuid or path)"
+                            ))
+                        })?,
+                    ),
                     None => (inner, Converter::Str),
                 };
-                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
                     return Err(err(format!("bad parameter name `{name}`")));
                 }
                 if names.iter().any(|n| n == name) {
@@ -122,14 +134,22 @@ impl Pattern {
                     return Err(err(format!("`{{{name}:path}}` must be the last segment")));
                 }
                 names.push(name.to_string());
-                segments.push(Segment::Param { name: name.to_string(), converter: conv });
+                segments.push(Segment::Param {
+                    name: name.to_string(),
+                    converter: conv,
+                });
             } else if part.contains('{') || part.contains('}') {
-                return Err(err(format!("segment `{part}` mixes text and a parameter; give the parameter its own segment")));
+                return Err(err(format!(
+                    "segment `{part}` mixes text and a parameter; give the parameter its own segment"
+                )));
             } else {
                 segments.push(Segment::Literal((*part).to_string()));
             }
         }
-        Ok(Pattern { raw: raw.to_string(), segments })
+        Ok(Pattern {
+            raw: raw.to_string(),
+            segments,
+        })
     }
 
     /// The pattern as written.
@@ -152,7 +172,8 @@ impl Pattern {
 
     /// Whether any parameter is more specific than `str`/`path`.
     pub fn has_typed_params(&self) -> bool {
-        self.params().any(|(_, c)| !matches!(c, Converter::Str | Converter::Path))
+        self.params()
+            .any(|(_, c)| !matches!(c, Converter::Str | Converter::Path))
     }
 
     /// The same pattern in axum/matchit syntax: `/posts/{id}`, `/files/{*rest}`.
@@ -162,7 +183,10 @@ impl Pattern {
             out.push('/');
             match seg {
                 Segment::Literal(l) => out.push_str(l),
-                Segment::Param { name, converter: Converter::Path } => {
+                Segment::Param {
+                    name,
+                    converter: Converter::Path,
+                } => {
                     out.push_str("{*");
                     out.push_str(name);
                     out.push('}');
@@ -180,7 +204,11 @@ impl Pattern {
     /// Join a mount prefix (`/blog`) and this pattern.
     pub fn prefixed(&self, prefix: &str) -> Pattern {
         let prefix = prefix.trim_end_matches('/');
-        let raw = if prefix.is_empty() { self.raw.clone() } else { format!("{prefix}{}", self.raw) };
+        let raw = if prefix.is_empty() {
+            self.raw.clone()
+        } else {
+            format!("{prefix}{}", self.raw)
+        };
         let mut segments: Vec<Segment> = prefix
             .split('/')
             .skip(1)
@@ -209,7 +237,10 @@ mod tests {
     fn parses_typed_params() {
         let p = Pattern::parse("/posts/{id:int}/{slug:slug}/").unwrap();
         assert_eq!(p.to_router_path(), "/posts/{id}/{slug}/");
-        assert_eq!(p.params().collect::<Vec<_>>(), [("id", Converter::Int), ("slug", Converter::Slug)]);
+        assert_eq!(
+            p.params().collect::<Vec<_>>(),
+            [("id", Converter::Int), ("slug", Converter::Slug)]
+        );
         assert!(p.has_typed_params());
     }
 
@@ -231,7 +262,11 @@ mod tests {
 
     #[test]
     fn converters() {
-        assert!(Converter::Int.accepts("42") && !Converter::Int.accepts("4x") && !Converter::Int.accepts(""));
+        assert!(
+            Converter::Int.accepts("42")
+                && !Converter::Int.accepts("4x")
+                && !Converter::Int.accepts("")
+        );
         assert!(Converter::Slug.accepts("hello-world_2") && !Converter::Slug.accepts("héllo"));
         assert!(Converter::Uuid.accepts("67e55044-10b1-426f-9247-bb680e5fe0c8"));
         assert!(!Converter::Uuid.accepts("67e55044"));

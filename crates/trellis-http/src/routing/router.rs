@@ -18,7 +18,10 @@ pub struct MethodRoute {
 impl std::fmt::Debug for MethodRoute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MethodRoute")
-            .field("methods", &self.ops.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>())
+            .field(
+                "methods",
+                &self.ops.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
+            )
             .field("name", &self.name)
             .finish()
     }
@@ -81,8 +84,12 @@ impl MethodRoute {
 }
 
 pub(crate) enum Entry {
-    Route(String, MethodRoute),
-    Include { prefix: String, namespace: Option<String>, router: Router },
+    Route(String, Box<MethodRoute>),
+    Include {
+        prefix: String,
+        namespace: Option<String>,
+        router: Box<Router>,
+    },
 }
 
 /// A set of routes: patterns with typed parameters, mapped to [`MethodRoute`]s, plus
@@ -111,7 +118,10 @@ pub struct Router {
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Router").field("routes", &self.entries.len()).field("api", &self.api).finish()
+        f.debug_struct("Router")
+            .field("routes", &self.entries.len())
+            .field("api", &self.api)
+            .finish()
     }
 }
 
@@ -123,20 +133,28 @@ impl Router {
 
     /// An empty router for an API: 404 and 405 are answered as JSON `{"detail": ...}`.
     pub fn api() -> Self {
-        Router { entries: Vec::new(), api: true }
+        Router {
+            entries: Vec::new(),
+            api: true,
+        }
     }
 
     /// Add a route.
     #[must_use]
     pub fn route(mut self, pattern: &str, route: MethodRoute) -> Self {
-        self.entries.push(Entry::Route(pattern.to_string(), route));
+        self.entries
+            .push(Entry::Route(pattern.to_string(), Box::new(route)));
         self
     }
 
     /// Mount another router under `prefix` (Django's `include()`), names unchanged.
     #[must_use]
     pub fn include(mut self, prefix: &str, router: Router) -> Self {
-        self.entries.push(Entry::Include { prefix: prefix.to_string(), namespace: None, router });
+        self.entries.push(Entry::Include {
+            prefix: prefix.to_string(),
+            namespace: None,
+            router: Box::new(router),
+        });
         self
     }
 
@@ -146,7 +164,7 @@ impl Router {
         self.entries.push(Entry::Include {
             prefix: prefix.to_string(),
             namespace: Some(namespace.to_string()),
-            router,
+            router: Box::new(router),
         });
         self
     }
@@ -161,7 +179,8 @@ impl Router {
     ) -> Result<(), PatternError> {
         let api = api || self.api;
         if self.api {
-            out.api_prefixes.push(prefix.trim_end_matches('/').to_string());
+            out.api_prefixes
+                .push(prefix.trim_end_matches('/').to_string());
         }
         for entry in self.entries {
             match entry {
@@ -172,16 +191,29 @@ impl Router {
                         parts.push(n);
                         parts.join(":")
                     });
-                    out.routes.push(FlatRoute { pattern, name, api, route });
+                    out.routes.push(FlatRoute {
+                        pattern,
+                        name,
+                        api,
+                        route: *route,
+                    });
                 }
-                Entry::Include { prefix: inner, namespace: ns, router } => {
+                Entry::Include {
+                    prefix: inner,
+                    namespace: ns,
+                    router,
+                } => {
                     if !inner.starts_with('/') && !inner.is_empty() {
                         return Err(PatternError {
                             pattern: inner,
                             message: "include prefix must start with `/`".into(),
                         });
                     }
-                    let full = format!("{}{}", prefix.trim_end_matches('/'), inner.trim_end_matches('/'));
+                    let full = format!(
+                        "{}{}",
+                        prefix.trim_end_matches('/'),
+                        inner.trim_end_matches('/')
+                    );
                     let mut chain = namespace.to_vec();
                     chain.extend(ns);
                     router.flatten(&full, &chain, api, out)?;

@@ -71,7 +71,9 @@ pub enum NoReverseMatch {
         param: String,
     },
     /// A value its converter refuses.
-    #[error("route `{name}` ({pattern}): `{value}` is not a valid `{converter}` for parameter `{param}`")]
+    #[error(
+        "route `{name}` ({pattern}): `{value}` is not a valid `{converter}` for parameter `{param}`"
+    )]
     BadValue {
         /// The route name.
         name: String,
@@ -129,22 +131,34 @@ impl UrlMap {
     /// let err = urls.reverse("blog:post-detail", [("slug", "x")]).unwrap_err();
     /// assert!(err.to_string().contains("needs parameter `id`"));
     /// ```
-    pub fn reverse<K, V>(&self, name: &str, params: impl IntoIterator<Item = (K, V)>) -> Result<String, NoReverseMatch>
+    pub fn reverse<K, V>(
+        &self,
+        name: &str,
+        params: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<String, NoReverseMatch>
     where
         K: AsRef<str>,
         V: Display,
     {
         let Some(pattern) = self.routes.get(name) else {
-            return Err(NoReverseMatch::UnknownName { name: name.to_string(), hint: self.hint(name) });
+            return Err(NoReverseMatch::UnknownName {
+                name: name.to_string(),
+                hint: self.hint(name),
+            });
         };
-        let mut given: Vec<(String, String)> =
-            params.into_iter().map(|(k, v)| (k.as_ref().to_string(), v.to_string())).collect();
+        let mut given: Vec<(String, String)> = params
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_string(), v.to_string()))
+            .collect();
         let mut out = String::new();
         for seg in pattern.segments() {
             out.push('/');
             match seg {
                 Segment::Literal(l) => out.push_str(l),
-                Segment::Param { name: param, converter } => {
+                Segment::Param {
+                    name: param,
+                    converter,
+                } => {
                     let Some(pos) = given.iter().position(|(k, _)| k == param) else {
                         return Err(NoReverseMatch::MissingParam {
                             name: name.to_string(),
@@ -162,7 +176,11 @@ impl UrlMap {
                             converter: converter.name(),
                         });
                     }
-                    let set = if *converter == Converter::Path { PATH } else { SEGMENT };
+                    let set = if *converter == Converter::Path {
+                        PATH
+                    } else {
+                        SEGMENT
+                    };
                     out.extend(utf8_percent_encode(&value, set));
                 }
             }
@@ -186,7 +204,11 @@ impl UrlMap {
             .map(String::as_str)
             .take(5)
             .collect();
-        if close.is_empty() { String::new() } else { format!(" (did you mean {}?)", close.join(", ")) }
+        if close.is_empty() {
+            String::new()
+        } else {
+            format!(" (did you mean {}?)", close.join(", "))
+        }
     }
 }
 
@@ -216,7 +238,10 @@ mod tests {
     fn map() -> UrlMap {
         let mut m = UrlMap::new();
         m.insert("home", Pattern::parse("/").unwrap());
-        m.insert("blog:post-detail", Pattern::parse("/blog/{id:int}/").unwrap());
+        m.insert(
+            "blog:post-detail",
+            Pattern::parse("/blog/{id:int}/").unwrap(),
+        );
         m.insert("blog:tag", Pattern::parse("/blog/tags/{tag}").unwrap());
         m.insert("files", Pattern::parse("/files/{rest:path}").unwrap());
         m.insert("item", Pattern::parse("/items/{id:uuid}").unwrap());
@@ -227,16 +252,28 @@ mod tests {
     fn round_trips() {
         let m = map();
         assert_eq!(m.reverse("home", [("", ""); 0]).unwrap(), "/");
-        assert_eq!(m.reverse("blog:post-detail", [("id", 7)]).unwrap(), "/blog/7/");
-        assert_eq!(m.reverse("blog:tag", [("tag", "a b/c")]).unwrap(), "/blog/tags/a%20b%2Fc");
-        assert_eq!(m.reverse("files", [("rest", "css/site.css")]).unwrap(), "/files/css/site.css");
+        assert_eq!(
+            m.reverse("blog:post-detail", [("id", 7)]).unwrap(),
+            "/blog/7/"
+        );
+        assert_eq!(
+            m.reverse("blog:tag", [("tag", "a b/c")]).unwrap(),
+            "/blog/tags/a%20b%2Fc"
+        );
+        assert_eq!(
+            m.reverse("files", [("rest", "css/site.css")]).unwrap(),
+            "/files/css/site.css"
+        );
     }
 
     #[test]
     fn errors_name_route_and_param() {
         let m = map();
         let e = m.reverse("post-detail", [("id", 1)]).unwrap_err();
-        assert_eq!(e.to_string(), "no route named `post-detail` (did you mean blog:post-detail?)");
+        assert_eq!(
+            e.to_string(),
+            "no route named `post-detail` (did you mean blog:post-detail?)"
+        );
         let e = m.reverse("blog:post-detail", [("", ""); 0]).unwrap_err();
         assert!(e.to_string().contains("needs parameter `id`"), "{e}");
         let e = m.reverse("blog:post-detail", [("id", "x")]).unwrap_err();

@@ -14,9 +14,9 @@ use crate::app::BuiltApp;
 /// On the signal the listener closes, in-flight requests get `drain_timeout_secs` to
 /// finish, and the function returns `Ok(())` (the process exits 0).
 pub async fn serve(app: BuiltApp, addr: SocketAddr) -> std::io::Result<()> {
-    let listener = TcpListener::bind(addr).await.map_err(|e| {
-        std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
-    })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     serve_listener(app, listener, shutdown_signal()).await
 }
 
@@ -30,7 +30,9 @@ pub async fn serve_listener(
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "Trellis serving on http://{local}/ (Ctrl-C to stop)");
     let (tx, mut rx) = tokio::sync::watch::channel(false);
-    let service = app.router.into_make_service_with_connect_info::<SocketAddr>();
+    let service = app
+        .router
+        .into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections; finishing in-flight requests");

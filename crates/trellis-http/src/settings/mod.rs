@@ -162,7 +162,10 @@ const KEYS: &[(&str, Kind)] = &[
 const LOADER_VARS: &[&str] = &[
     "TRELLIS_CONFIG",
     "TRELLIS_RELOADER_CHILD",
-    "TRELLIS_TEST_POSTGRES", "TRELLIS_TEST_MYSQL", "TRELLIS_TEST_REDIS"];
+    "TRELLIS_TEST_POSTGRES",
+    "TRELLIS_TEST_MYSQL",
+    "TRELLIS_TEST_REDIS",
+];
 
 /// A setting could not be loaded. The message names the key and the source.
 #[derive(Debug, thiserror::Error)]
@@ -218,7 +221,12 @@ impl Default for SettingsLoader {
 impl SettingsLoader {
     /// A loader reading `trellis.toml` (or the file named by `TRELLIS_CONFIG`) and the process environment.
     pub fn new() -> Self {
-        SettingsLoader { defaults: Vec::new(), file: None, read_file: true, env: None }
+        SettingsLoader {
+            defaults: Vec::new(),
+            file: None,
+            read_file: true,
+            env: None,
+        }
     }
 
     /// Project defaults, applied before the file and the environment (Django's `settings.py`).
@@ -241,8 +249,15 @@ impl SettingsLoader {
     }
 
     /// Use these variables instead of the process environment.
-    pub fn env_vars<K: Into<String>, V: Into<String>>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self {
-        self.env = Some(vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect());
+    pub fn env_vars<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.env = Some(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
 
@@ -262,15 +277,21 @@ impl SettingsLoader {
         };
         if self.read_file {
             let explicit = self.file.clone().or_else(|| {
-                env.iter().find(|(k, _)| k == "TRELLIS_CONFIG").map(|(_, v)| PathBuf::from(v))
+                env.iter()
+                    .find(|(k, _)| k == "TRELLIS_CONFIG")
+                    .map(|(_, v)| PathBuf::from(v))
             });
-            let path = explicit.clone().unwrap_or_else(|| PathBuf::from("trellis.toml"));
+            let path = explicit
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("trellis.toml"));
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    let file: toml::Table = text.parse().map_err(|e: toml::de::Error| SettingsError::File {
-                        path: path.display().to_string(),
-                        message: e.to_string(),
-                    })?;
+                    let file: toml::Table =
+                        text.parse()
+                            .map_err(|e: toml::de::Error| SettingsError::File {
+                                path: path.display().to_string(),
+                                message: e.to_string(),
+                            })?;
                     let name = path.display().to_string();
                     for (key, value) in file {
                         if key == "apps" {
@@ -283,7 +304,10 @@ impl SettingsLoader {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {}
                 Err(e) => {
-                    return Err(SettingsError::File { path: path.display().to_string(), message: e.to_string() });
+                    return Err(SettingsError::File {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    });
                 }
             }
         }
@@ -300,14 +324,20 @@ impl SettingsLoader {
             };
             let source_name = format!("environment variable {name}");
             let Some((_, kind)) = KEYS.iter().find(|(k, _)| *k == key) else {
-                return Err(SettingsError::UnknownKey { key: name.clone(), source_name });
+                return Err(SettingsError::UnknownKey {
+                    key: name.clone(),
+                    source_name,
+                });
             };
             let value = parse_env(&key, *kind, raw, &source_name)?;
             table.insert(key, value);
         }
-        let settings: Settings = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-            SettingsError::Invalid(format!("invalid settings: {}", e.message()))
-        })?;
+        let settings: Settings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    SettingsError::Invalid(format!("invalid settings: {}", e.message()))
+                })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -326,13 +356,18 @@ fn check_apps_table(value: &toml::Value, source: &str) -> Result<(), SettingsErr
 
 fn check_value(key: &str, value: &toml::Value, source: &str) -> Result<(), SettingsError> {
     let Some((_, kind)) = KEYS.iter().find(|(k, _)| *k == key) else {
-        return Err(SettingsError::UnknownKey { key: key.into(), source_name: source.into() });
+        return Err(SettingsError::UnknownKey {
+            key: key.into(),
+            source_name: source.into(),
+        });
     };
     let ok = match kind {
         Kind::Bool => value.is_bool(),
         Kind::Int => value.as_integer().is_some_and(|i| i >= 0),
         Kind::Str | Kind::OptStr => value.is_str(),
-        Kind::List => value.as_array().is_some_and(|a| a.iter().all(toml::Value::is_str)),
+        Kind::List => value
+            .as_array()
+            .is_some_and(|a| a.iter().all(toml::Value::is_str)),
     };
     if ok {
         Ok(())
@@ -352,7 +387,11 @@ fn check_value(key: &str, value: &toml::Value, source: &str) -> Result<(), Setti
 }
 
 fn parse_env(key: &str, kind: Kind, raw: &str, source: &str) -> Result<toml::Value, SettingsError> {
-    let bad = |message: String| SettingsError::BadValue { key: key.into(), source_name: source.into(), message };
+    let bad = |message: String| SettingsError::BadValue {
+        key: key.into(),
+        source_name: source.into(),
+        message,
+    };
     Ok(match kind {
         Kind::Bool => match raw.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => toml::Value::Boolean(true),
@@ -360,8 +399,13 @@ fn parse_env(key: &str, kind: Kind, raw: &str, source: &str) -> Result<toml::Val
             _ => return Err(bad(format!("expected true or false, got `{raw}`"))),
         },
         Kind::Int => {
-            let n: u64 = raw.trim().parse().map_err(|_| bad(format!("expected a non-negative integer, got `{raw}`")))?;
-            toml::Value::Integer(i64::try_from(n).map_err(|_| bad(format!("`{raw}` is too large")))?)
+            let n: u64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("expected a non-negative integer, got `{raw}`")))?;
+            toml::Value::Integer(
+                i64::try_from(n).map_err(|_| bad(format!("`{raw}` is too large")))?,
+            )
         }
         Kind::Str | Kind::OptStr => toml::Value::String(raw.to_string()),
         Kind::List => toml::Value::Array(
@@ -377,7 +421,12 @@ fn parse_env(key: &str, kind: Kind, raw: &str, source: &str) -> Result<toml::Val
 impl Settings {
     /// Checks that hold across keys: a secret key outside debug, a sane bind address.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        if !self.debug && self.secret_key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+        if !self.debug
+            && self
+                .secret_key
+                .as_deref()
+                .is_none_or(|k| k.trim().is_empty())
+        {
             return Err(SettingsError::Invalid(
                 "setting `secret_key` is required when `debug` is false: set TRELLIS_SECRET_KEY (50+ random characters)"
                     .into(),

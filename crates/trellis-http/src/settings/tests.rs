@@ -23,20 +23,29 @@ fn env_overrides_defaults_and_parses_lists() {
 
 #[test]
 fn unknown_env_key_is_named() {
-    let err = loader().env_vars([("TRELLIS_DEBUGG", "1")]).load().unwrap_err();
+    let err = loader()
+        .env_vars([("TRELLIS_DEBUGG", "1")])
+        .load()
+        .unwrap_err();
     assert!(err.to_string().contains("TRELLIS_DEBUGG"), "{err}");
 }
 
 #[test]
 fn bad_env_value_is_named() {
-    let err = loader().env_vars([("TRELLIS_BODY_LIMIT", "big")]).load().unwrap_err();
+    let err = loader()
+        .env_vars([("TRELLIS_BODY_LIMIT", "big")])
+        .load()
+        .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("body_limit") && msg.contains("big"), "{msg}");
 }
 
 #[test]
 fn secret_key_required_outside_debug() {
-    let err = loader().env_vars([("TRELLIS_DEBUG", "false")]).load().unwrap_err();
+    let err = loader()
+        .env_vars([("TRELLIS_DEBUG", "false")])
+        .load()
+        .unwrap_err();
     assert!(err.to_string().contains("secret_key"), "{err}");
 }
 
@@ -45,7 +54,11 @@ fn file_between_defaults_and_env() {
     let dir = std::env::temp_dir().join(format!("trellis-settings-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("trellis.toml");
-    std::fs::write(&path, "bind = \"0.0.0.0:9000\"\ngzip = false\n[apps.blog]\npage_size = 5\n").unwrap();
+    std::fs::write(
+        &path,
+        "bind = \"0.0.0.0:9000\"\ngzip = false\n[apps.blog]\npage_size = 5\n",
+    )
+    .unwrap();
     let s = SettingsLoader::new()
         .defaults(|s| s.debug = true)
         .file(&path)
@@ -57,17 +70,31 @@ fn file_between_defaults_and_env() {
     assert_eq!(s.app("blog")["page_size"].as_integer(), Some(5));
 
     std::fs::write(&path, "colour = \"red\"\n").unwrap();
-    let err = SettingsLoader::new().file(&path).env_vars::<&str, &str>([]).load().unwrap_err();
+    let err = SettingsLoader::new()
+        .file(&path)
+        .env_vars::<&str, &str>([])
+        .load()
+        .unwrap_err();
     assert!(err.to_string().contains("colour"), "{err}");
 
     std::fs::write(&path, "debug = \"yes\"\n").unwrap();
-    let err = SettingsLoader::new().file(&path).env_vars::<&str, &str>([]).load().unwrap_err();
+    let err = SettingsLoader::new()
+        .file(&path)
+        .env_vars::<&str, &str>([])
+        .load()
+        .unwrap_err();
     assert!(err.to_string().contains("`debug`"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn trailing_slash_policy_is_checked() {
-    let err = loader().env_vars([("TRELLIS_TRAILING_SLASH", "sideways")]).load().unwrap_err();
-    assert!(err.to_string().contains("sideways") || err.to_string().contains("trailing"), "{err}");
+    let err = loader()
+        .env_vars([("TRELLIS_TRAILING_SLASH", "sideways")])
+        .load()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("sideways") || err.to_string().contains("trailing"),
+        "{err}"
+    );
 }

@@ -49,7 +49,9 @@ pub struct TestClient {
 
 impl std::fmt::Debug for TestClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestClient").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("TestClient")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }
 
@@ -57,7 +59,9 @@ impl TestClient {
     /// Build the app with its code defaults only (no `trellis.toml`, no environment), so
     /// tests do not depend on the machine. Panics with the start-up error, if any.
     pub fn new(mut app: App) -> Self {
-        let loader = std::mem::take(&mut app.loader).no_file().env_vars::<String, String>([]);
+        let loader = std::mem::take(&mut app.loader)
+            .no_file()
+            .env_vars::<String, String>([]);
         let settings = match loader.load() {
             Ok(s) => s,
             Err(e) => panic!("test settings: {e}"),
@@ -116,7 +120,10 @@ impl TestClient {
 
     /// The cookies the client holds.
     pub fn cookies(&self) -> BTreeMap<String, String> {
-        self.cookies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.cookies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// A request with any method.
@@ -157,10 +164,15 @@ impl TestClient {
     }
 
     fn store_cookies(&self, headers: &HeaderMap) {
-        let mut jar = self.cookies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut jar = self
+            .cookies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for v in headers.get_all(header::SET_COOKIE) {
             let Ok(s) = v.to_str() else { continue };
-            let Ok(c) = axum_extra::extract::cookie::Cookie::parse(s.to_string()) else { continue };
+            let Ok(c) = axum_extra::extract::cookie::Cookie::parse(s.to_string()) else {
+                continue;
+            };
             let expired = c.max_age().is_some_and(|a| a.is_zero() || a.is_negative());
             if expired {
                 jar.remove(c.name());
@@ -211,10 +223,21 @@ impl TestClient {
                 Ok(b) => b.to_bytes(),
                 Err(e) => panic!("reading the response body failed: {e}"),
             };
-            let location = parts.headers.get(header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_string);
-            if follow && parts.status.is_redirection() && hops < 10 && let Some(loc) = location {
+            let location = parts
+                .headers
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(str::to_string);
+            if follow
+                && parts.status.is_redirection()
+                && hops < 10
+                && let Some(loc) = location
+            {
                 hops += 1;
-                if !matches!(parts.status, StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT) {
+                if !matches!(
+                    parts.status,
+                    StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+                ) {
                     req.method = Method::GET;
                     req.body = Bytes::new();
                     req.headers.remove(header::CONTENT_TYPE);
@@ -222,7 +245,11 @@ impl TestClient {
                 req.uri = loc;
                 continue;
             }
-            return TestResponse { status: parts.status, headers: parts.headers, body };
+            return TestResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            };
         }
     }
 }
@@ -242,8 +269,10 @@ pub struct TestRequest<'a> {
 impl TestRequest<'_> {
     /// Add a header. Panics on an invalid name or value (a bug in the test).
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        let name = HeaderName::try_from(name).unwrap_or_else(|_| panic!("bad header name {name:?}"));
-        let value = HeaderValue::try_from(value).unwrap_or_else(|_| panic!("bad header value {value:?}"));
+        let name =
+            HeaderName::try_from(name).unwrap_or_else(|_| panic!("bad header name {name:?}"));
+        let value =
+            HeaderValue::try_from(value).unwrap_or_else(|_| panic!("bad header value {value:?}"));
         self.headers.append(name, value);
         self
     }
@@ -251,7 +280,10 @@ impl TestRequest<'_> {
     /// A JSON body (`Content-Type: application/json`).
     pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
         self.body = Bytes::from(serde_json::to_vec(value).expect("serializable JSON body"));
-        self.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         self
     }
 
@@ -259,8 +291,10 @@ impl TestRequest<'_> {
     pub fn form<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
         let encoded = serde_urlencoded_like(value);
         self.body = Bytes::from(encoded);
-        self.headers
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        self.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
         self
     }
 
@@ -361,7 +395,10 @@ impl TestResponse {
     pub fn json<T: DeserializeOwned>(&self) -> T {
         match serde_json::from_slice(&self.body) {
             Ok(v) => v,
-            Err(e) => panic!("response body is not the expected JSON ({e}): {}", self.text()),
+            Err(e) => panic!(
+                "response body is not the expected JSON ({e}): {}",
+                self.text()
+            ),
         }
     }
 }

@@ -33,7 +33,11 @@ where
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let settings = match app.load_settings() {
@@ -67,7 +71,10 @@ where
         Some(("routes", _)) => routes(app, settings),
         Some(("check", m)) => check(app, settings, m.get_flag("deploy")),
         Some((name, m)) => {
-            let args: Vec<String> = m.get_many::<String>("args").map(|v| v.cloned().collect()).unwrap_or_default();
+            let args: Vec<String> = m
+                .get_many::<String>("args")
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default();
             let Some(command) = app.commands().find(|c| c.name() == name).cloned() else {
                 eprintln!("Error: unknown command `{name}`");
                 return ExitCode::from(2);
@@ -79,7 +86,10 @@ where
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(command.run(CommandContext { args, app: built.state })) {
+            match runtime.block_on(command.run(CommandContext {
+                args,
+                app: built.state,
+            })) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("Error: {e}");
@@ -114,7 +124,12 @@ fn cli(app: &App) -> Cli {
         cli = cli.subcommand(
             Cli::new(c.name().to_string())
                 .about(c.about().to_string())
-                .arg(Arg::new("args").num_args(0..).trailing_var_arg(true).allow_hyphen_values(true)),
+                .arg(
+                    Arg::new("args")
+                        .num_args(0..)
+                        .trailing_var_arg(true)
+                        .allow_hyphen_values(true),
+                ),
         );
     }
     cli
@@ -124,10 +139,17 @@ fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
-async fn runserver(app: App, settings: trellis_http::settings::Settings, addr: Option<String>) -> ExitCode {
+async fn runserver(
+    app: App,
+    settings: trellis_http::settings::Settings,
+    addr: Option<String>,
+) -> ExitCode {
     let addr_text = addr.unwrap_or_else(|| settings.bind.clone());
     let addr: SocketAddr = match addr_text.parse() {
         Ok(a) => a,
@@ -173,7 +195,11 @@ fn routes(app: App, settings: trellis_http::settings::Settings) -> ExitCode {
         .iter()
         .map(|r| {
             let methods: Vec<&str> = r.methods().iter().map(|m| m.as_str()).collect();
-            (methods.join(","), r.pattern().to_string(), r.name().unwrap_or("-").to_string())
+            (
+                methods.join(","),
+                r.pattern().to_string(),
+                r.name().unwrap_or("-").to_string(),
+            )
         })
         .collect();
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(6);
@@ -214,6 +240,13 @@ fn check(app: App, settings: trellis_http::settings::Settings, deploy: bool) -> 
             println!();
         }
     }
-    println!("System check identified {} issue(s) (0 silenced).", messages.len());
-    if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    println!(
+        "System check identified {} issue(s) (0 silenced).",
+        messages.len()
+    );
+    if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

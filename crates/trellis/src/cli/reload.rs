@@ -8,8 +8,14 @@ use notify::{RecursiveMode, Watcher};
 use tokio::process::{Child, Command};
 
 fn relevant(path: &Path, root: &Path) -> bool {
-    let Ok(rel) = path.strip_prefix(root) else { return false };
-    let first = rel.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned()).unwrap_or_default();
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    let first = rel
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
     if first == "target" || first.starts_with('.') {
         return false;
     }
@@ -32,8 +38,15 @@ fn spawn_child(exe: &Path, addr: Option<&str>) -> std::io::Result<Child> {
 async fn stop(child: &mut Child) {
     if let Some(pid) = child.id() {
         // SIGTERM first so in-flight requests finish; then wait a bounded time.
-        let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
-        if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_ok() {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .await;
+        if tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .await
+            .is_ok()
+        {
             return;
         }
     }
@@ -42,9 +55,13 @@ async fn stop(child: &mut Child) {
 
 /// The reloader process: runs the server as a child and restarts it after a rebuild.
 pub(super) async fn run_with_reload(addr: Option<String>) -> ExitCode {
-    let (Some(root), Some(package)) = (std::env::var_os("CARGO_MANIFEST_DIR"), std::env::var_os("CARGO_PKG_NAME"))
-    else {
-        eprintln!("Error: --reload rebuilds with cargo; start it with `cargo run -p <package> -- runserver --reload`");
+    let (Some(root), Some(package)) = (
+        std::env::var_os("CARGO_MANIFEST_DIR"),
+        std::env::var_os("CARGO_PKG_NAME"),
+    ) else {
+        eprintln!(
+            "Error: --reload rebuilds with cargo; start it with `cargo run -p <package> -- runserver --reload`"
+        );
         return ExitCode::from(2);
     };
     let root = PathBuf::from(root);

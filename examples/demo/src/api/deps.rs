@@ -32,7 +32,11 @@ impl Dependency for DbSession {
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         let log: TxLog = cx.app_state()?;
         cx.on_teardown(move |outcome| async move {
-            let action = if outcome.failed() { "rollback" } else { "commit" };
+            let action = if outcome.failed() {
+                "rollback"
+            } else {
+                "commit"
+            };
             tracing::info!(session = id, status = %outcome.status(), "db session {action}");
             if let Ok(mut v) = log.0.lock() {
                 v.push(format!("{action} {id}"));
@@ -49,7 +53,10 @@ pub struct ApiClient(pub String);
 impl Dependency for ApiClient {
     async fn resolve(cx: &mut Resolver<'_>) -> Result<Self, HttpError> {
         let headers: HeaderMap = cx.extract().await?;
-        let ua = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("unknown");
+        let ua = headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unknown");
         Ok(ApiClient(ua.to_string()))
     }
 }
@@ -73,6 +80,10 @@ impl Dependency for CurrentUser {
     async fn resolve(cx: &mut Resolver<'_>) -> Result<Self, HttpError> {
         let db: DbSession = cx.get().await?;
         let client: ApiClient = cx.get().await?;
-        Ok(CurrentUser { name: "Ada".into(), client: client.0, session: db.id })
+        Ok(CurrentUser {
+            name: "Ada".into(),
+            client: client.0,
+            session: db.id,
+        })
     }
 }

@@ -17,7 +17,11 @@ struct HelloQuery {
 
 /// `GET /api/hello?name=Ada` -> `{"message":"Hello, Ada!"}`.
 async fn hello(Query(q): Query<HelloQuery>) -> Json<Value> {
-    let name = q.name.as_deref().filter(|n| !n.is_empty()).unwrap_or("World");
+    let name = q
+        .name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("World");
     Json(json!({ "message": format!("Hello, {name}!") }))
 }
 
@@ -29,12 +33,20 @@ async fn echo(Json(body): Json<Value>) -> Json<Value> {
 /// `GET /api/fib/{n}`: CPU-bound, on the blocking pool (a plain `fn`).
 fn fib(Path(n): Path<u32>) -> Result<Json<Value>, HttpError> {
     if n > 42 {
-        return Err(HttpError::bad_request(format!("n must be at most 42, got {n}")));
+        return Err(HttpError::bad_request(format!(
+            "n must be at most 42, got {n}"
+        )));
     }
     fn f(n: u32) -> u64 {
-        if n < 2 { u64::from(n) } else { f(n - 1) + f(n - 2) }
+        if n < 2 {
+            u64::from(n)
+        } else {
+            f(n - 1) + f(n - 2)
+        }
     }
-    Ok(Json(json!({ "n": n, "fib": f(n), "thread": std::thread::current().name().unwrap_or("?") })))
+    Ok(Json(
+        json!({ "n": n, "fib": f(n), "thread": std::thread::current().name().unwrap_or("?") }),
+    ))
 }
 
 /// `GET /api/whoami`: a dependency (`CurrentUser`) with sub-dependencies (`DbSession`,
@@ -84,8 +96,13 @@ async fn item(Path(id): Path<u64>) -> Result<Json<Value>, HttpError> {
 
 /// `GET /api/stream`: a streamed body, one line at a time.
 async fn stream() -> Response {
-    let lines = futures_util::stream::iter((1..=5).map(|i| Ok::<_, std::io::Error>(format!("line {i}\n"))));
-    ([("content-type", "text/plain; charset=utf-8")], Body::from_stream(lines)).into_response()
+    let lines =
+        futures_util::stream::iter((1..=5).map(|i| Ok::<_, std::io::Error>(format!("line {i}\n"))));
+    (
+        [("content-type", "text/plain; charset=utf-8")],
+        Body::from_stream(lines),
+    )
+        .into_response()
 }
 
 /// The installable API app.
