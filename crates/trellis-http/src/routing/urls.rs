@@ -257,8 +257,12 @@ mod tests {
             "/blog/7/"
         );
         assert_eq!(
-            m.reverse("blog:tag", [("tag", "a b/c")]).unwrap(),
-            "/blog/tags/a%20b%2Fc"
+            m.reverse("blog:tag", [("tag", "a b&c")]).unwrap(),
+            "/blog/tags/a%20b%26c"
+        );
+        assert!(
+            m.reverse("blog:tag", [("tag", "a/b")]).is_err(),
+            "str refuses `/`"
         );
         assert_eq!(
             m.reverse("files", [("rest", "css/site.css")]).unwrap(),

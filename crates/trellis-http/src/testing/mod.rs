@@ -57,11 +57,20 @@ impl std::fmt::Debug for TestClient {
 
 impl TestClient {
     /// Build the app with its code defaults only (no `trellis.toml`, no environment), so
-    /// tests do not depend on the machine. Panics with the start-up error, if any.
+    /// tests do not depend on the machine; a test secret key is supplied when the code sets
+    /// none. Panics with the start-up error, if any.
     pub fn new(mut app: App) -> Self {
+        // Tests need no real secret: give one when the project has none in code.
         let loader = std::mem::take(&mut app.loader)
             .no_file()
-            .env_vars::<String, String>([]);
+            .env_vars::<String, String>([])
+            .defaults(|s| {
+                if s.secret_key.is_none() {
+                    s.secret_key = Some(
+                        "trellis-test-only-secret-key-not-for-production-use-0123456789".into(),
+                    );
+                }
+            });
         let settings = match loader.load() {
             Ok(s) => s,
             Err(e) => panic!("test settings: {e}"),
