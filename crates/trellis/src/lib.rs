@@ -48,3 +48,8 @@ pub mod prelude {
     pub use crate::templates::{Templates, context};
     pub use crate::{App, AppConfig, Method, StatusCode};
 }
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
