@@ -94,24 +94,34 @@ pub(super) async fn run_with_reload(addr: Option<String>) -> ExitCode {
     }
     eprintln!("Watching {} for changes (reloader)", root.display());
     let mut child = spawn_child(&exe, addr.as_deref()).ok();
+    // One shutdown future for the whole loop, so a Ctrl-C during a rebuild is not lost.
+    let shutdown = trellis_http::server::shutdown_signal();
+    tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            () = trellis_http::server::shutdown_signal() => {
-                if let Some(c) = child.as_mut() { stop(c).await; }
-                return ExitCode::SUCCESS;
-            }
+            () = &mut shutdown => break,
             got = rx.recv() => {
-                if got.is_none() { return ExitCode::FAILURE; }
+                if got.is_none() {
+                    break;
+                }
                 // Debounce: editors write several events per save.
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 while rx.try_recv().is_ok() {}
                 eprintln!("Change detected; rebuilding {}", package.to_string_lossy());
-                if let Some(c) = child.as_mut() { stop(c).await; }
+                if let Some(c) = child.as_mut() {
+                    stop(c).await;
+                }
                 child = None;
                 let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-                build.arg("build").arg("-p").arg(&package);
-                if release { build.arg("--release"); }
-                match build.status().await {
+                build.arg("build").arg("-p").arg(&package).kill_on_drop(true);
+                if release {
+                    build.arg("--release");
+                }
+                let status = tokio::select! {
+                    () = &mut shutdown => break,
+                    s = build.status() => s,
+                };
+                match status {
                     Ok(s) if s.success() => child = spawn_child(&exe, addr.as_deref()).ok(),
                     Ok(_) => eprintln!("Build failed; fix the error and save again"),
                     Err(e) => eprintln!("Error: cannot run cargo: {e}"),
@@ -119,4 +129,8 @@ pub(super) async fn run_with_reload(addr: Option<String>) -> ExitCode {
             }
         }
     }
+    if let Some(c) = child.as_mut() {
+        stop(c).await;
+    }
+    ExitCode::SUCCESS
 }
