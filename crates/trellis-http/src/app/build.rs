@@ -14,10 +14,10 @@ use super::checks::CheckMessage;
 use super::command::Command;
 use super::config::CheckFn;
 use super::state::{AppState, AppStateInner, StateMap};
-use crate::deps::scope_layer;
+use crate::deps::ScopeLayer;
 use crate::middleware::{apply_default_stack, panic_response};
 use crate::routing::{
-    Flattened, PatternError, RouteInfo, UrlMap, Urls, check_converters, method_not_allowed_pages,
+    Flattened, PatternError, RouteInfo, UrlMap, Urls, check_converters, method_not_allowed,
     not_found,
 };
 use crate::settings::{Settings, SettingsError};
@@ -278,14 +278,13 @@ impl App {
                 router = router.nest_service(settings.static_url.trim_end_matches('/'), service);
             }
         }
-        router = router.fallback(not_found);
+        router = router.method_not_allowed_fallback(method_not_allowed).fallback(not_found);
 
-        // 5. Layers, innermost first: 405 pages, handler panic guard, request scope,
+        // 5. Layers, innermost first: handler panic guard, request scope,
         //    the project's middleware (first added = outermost), the default stack, state.
-        router = router.layer(axum::middleware::from_fn(method_not_allowed_pages));
-        let debug = settings.debug;
+                let debug = settings.debug;
         router = router.layer(CatchPanicLayer::custom(move |e| panic_response(e, debug)));
-        router = router.layer(axum::middleware::from_fn(scope_layer));
+        router = router.layer(ScopeLayer);
         for layer in layers.into_iter().rev() {
             router = layer(router);
         }

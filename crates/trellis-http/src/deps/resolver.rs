@@ -41,13 +41,20 @@ impl<'a> Resolver<'a> {
                 "dependency used outside a Trellis App (no AppState on the request)",
             )
         })?;
-        let scope = match parts.extensions.get::<Arc<RequestScope>>() {
-            Some(s) => s.clone(),
-            None => {
-                let s = Arc::new(RequestScope::default());
-                parts.extensions.insert(s.clone());
-                s
-            }
+        // Inside an app the scope is the request's (task-local, made on first use); a
+        // request that bypassed the app's layers gets one kept in its extensions, whose
+        // teardowns do not run.
+        let scope = match super::scope::current_scope() {
+            Some(s) => s,
+            None => match parts.extensions.get::<Arc<RequestScope>>() {
+                Some(s) => s.clone(),
+                None => {
+                    tracing::warn!("dependency resolved outside a request scope: its teardowns will not run");
+                    let s = Arc::new(RequestScope::default());
+                    parts.extensions.insert(s.clone());
+                    s
+                }
+            },
         };
         Ok(Resolver {
             parts,

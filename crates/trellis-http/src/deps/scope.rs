@@ -2,10 +2,11 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::cell::RefCell;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::Response;
 use futures_util::future::BoxFuture;
 use http::StatusCode;
@@ -82,15 +83,69 @@ impl RequestScope {
     }
 }
 
-/// Middleware: open the request scope, run the handler, then the teardowns.
-pub(crate) async fn scope_layer(mut req: Request, next: Next) -> Response {
-    let scope = Arc::new(RequestScope::default());
-    req.extensions_mut().insert(scope.clone());
-    let resp = next.run(req).await;
-    let outcome = Outcome::new(
-        resp.status(),
-        resp.extensions().get::<PanicMessage>().is_some(),
-    );
-    scope.run_teardowns(outcome).await;
-    resp
+tokio::task_local! {
+    /// The scope of the request being handled, created on first use by a dependency.
+    static SCOPE: RefCell<Option<Arc<RequestScope>>>;
+}
+
+/// The current request's scope: created on first use inside a [`ScopeLayer`], or `None`
+/// outside one.
+pub(crate) fn current_scope() -> Option<Arc<RequestScope>> {
+    SCOPE
+        .try_with(|slot| {
+            slot.borrow_mut()
+                .get_or_insert_with(|| Arc::new(RequestScope::default()))
+                .clone()
+        })
+        .ok()
+}
+
+/// Layer: give each request a scope (allocated only when a dependency needs one), run
+/// the inner service, then the teardowns with the [`Outcome`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ScopeLayer;
+
+impl<S> tower::Layer<S> for ScopeLayer {
+    type Service = ScopeService<S>;
+    fn layer(&self, inner: S) -> ScopeService<S> {
+        ScopeService { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeService<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for ScopeService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let (resp, scope) = SCOPE
+                .scope(RefCell::new(None), async move {
+                    let resp = fut.await;
+                    let scope = SCOPE.with(|slot| slot.borrow_mut().take());
+                    (resp, scope)
+                })
+                .await;
+            let Ok(resp) = resp;
+            if let Some(scope) = scope {
+                let panicked = resp.extensions().get::<PanicMessage>().is_some();
+                scope.run_teardowns(Outcome::new(resp.status(), panicked)).await;
+            }
+            Ok(resp)
+        })
+    }
 }

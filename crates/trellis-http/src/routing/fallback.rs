@@ -102,32 +102,10 @@ pub(crate) async fn not_found(req: Request) -> Response {
     error_page(app.as_ref(), &req, StatusCode::NOT_FOUND)
 }
 
-/// Middleware: give the dispatcher's bare 405 (with `Allow`) a JSON or HTML body.
-pub(crate) async fn method_not_allowed_pages(req: Request, next: Next) -> Response {
+/// The dispatcher's 405 answer: a JSON or HTML body; the dispatcher adds `Allow`.
+pub(crate) async fn method_not_allowed(req: Request) -> Response {
     let app = req.extensions().get::<AppState>().cloned();
-    let probe = Request::builder()
-        .uri(req.uri().clone())
-        .header(
-            header::ACCEPT,
-            req.headers()
-                .get(header::ACCEPT)
-                .cloned()
-                .unwrap_or(header::HeaderValue::from_static("")),
-        )
-        .body(axum::body::Body::empty())
-        .unwrap_or_default();
-    let resp = next.run(req).await;
-    if resp.status() != StatusCode::METHOD_NOT_ALLOWED
-        || resp.headers().contains_key(header::CONTENT_TYPE)
-    {
-        return resp;
-    }
-    let (parts, _) = resp.into_parts();
-    let mut page = error_page(app.as_ref(), &probe, StatusCode::METHOD_NOT_ALLOWED);
-    if let Some(allow) = parts.headers.get(header::ALLOW) {
-        page.headers_mut().insert(header::ALLOW, allow.clone());
-    }
-    page
+    error_page(app.as_ref(), &req, StatusCode::METHOD_NOT_ALLOWED)
 }
 
 /// Route layer: refuse values their converters do not accept (the route does not match: 404).

@@ -7,7 +7,7 @@ mod pattern;
 mod router;
 mod urls;
 
-pub(crate) use fallback::{check_converters, method_not_allowed_pages, not_found};
+pub(crate) use fallback::{check_converters, method_not_allowed, not_found};
 pub use pattern::{Converter, Pattern, PatternError, Segment};
 pub(crate) use router::Flattened;
 pub use router::{MethodRoute, RouteInfo, Router, delete, get, options, patch, post, put};
