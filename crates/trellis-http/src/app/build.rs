@@ -278,11 +278,13 @@ impl App {
                 router = router.nest_service(settings.static_url.trim_end_matches('/'), service);
             }
         }
-        router = router.method_not_allowed_fallback(method_not_allowed).fallback(not_found);
+        router = router
+            .method_not_allowed_fallback(method_not_allowed)
+            .fallback(not_found);
 
         // 5. Layers, innermost first: handler panic guard, request scope,
         //    the project's middleware (first added = outermost), the default stack, state.
-                let debug = settings.debug;
+        let debug = settings.debug;
         router = router.layer(CatchPanicLayer::custom(move |e| panic_response(e, debug)));
         router = router.layer(ScopeLayer);
         for layer in layers.into_iter().rev() {

@@ -49,7 +49,9 @@ impl<'a> Resolver<'a> {
             None => match parts.extensions.get::<Arc<RequestScope>>() {
                 Some(s) => s.clone(),
                 None => {
-                    tracing::warn!("dependency resolved outside a request scope: its teardowns will not run");
+                    tracing::warn!(
+                        "dependency resolved outside a request scope: its teardowns will not run"
+                    );
                     let s = Arc::new(RequestScope::default());
                     parts.extensions.insert(s.clone());
                     s

@@ -1,8 +1,8 @@
 //! The per-request scope: the dependency cache and the teardown stack.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
@@ -126,7 +126,10 @@ where
     type Error = Infallible;
     type Future = BoxFuture<'static, Result<Response, Infallible>>;
 
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
@@ -143,7 +146,9 @@ where
             let Ok(resp) = resp;
             if let Some(scope) = scope {
                 let panicked = resp.extensions().get::<PanicMessage>().is_some();
-                scope.run_teardowns(Outcome::new(resp.status(), panicked)).await;
+                scope
+                    .run_teardowns(Outcome::new(resp.status(), panicked))
+                    .await;
             }
             Ok(resp)
         })

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+
+use super::hook::Hook;
 
 /// Whether `host` (with or without a port) matches one of the patterns:
 /// `example.com` exactly, `.example.com` for it and its subdomains, `*` for any.
@@ -45,30 +46,29 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
-pub(crate) async fn allowed_hosts(
-    State(allowed): State<Arc<Vec<String>>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let host = req
-        .uri()
-        .authority()
-        .map(|a| a.as_str().to_string())
-        .or_else(|| {
+/// Allowed hosts as a [`Hook`].
+#[derive(Debug, Clone)]
+pub(crate) struct AllowedHosts(pub(crate) Arc<Vec<String>>);
+
+impl Hook for AllowedHosts {
+    fn before(&self, req: &Request) -> Result<bool, Response> {
+        let host = req.uri().authority().map(|a| a.as_str()).or_else(|| {
             req.headers()
                 .get(http::header::HOST)
                 .and_then(|h| h.to_str().ok())
-                .map(str::to_string)
         });
-    match host {
-        Some(h) if host_allowed(&h, &allowed) => next.run(req).await,
-        other => {
-            tracing::warn!(host = ?other, "rejected request: Host is not in allowed_hosts");
-            (
-                StatusCode::BAD_REQUEST,
-                "Bad Request (400): Host not allowed",
-            )
-                .into_response()
+        match host {
+            Some(h) if host_allowed(h, &self.0) => Ok(false),
+            other => {
+                tracing::warn!(host = ?other, "rejected request: Host is not in allowed_hosts");
+                Err((
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request (400): Host not allowed",
+                )
+                    .into_response())
+            }
         }
     }
+
+    fn after(&self, _: bool, _: &mut Response) {}
 }

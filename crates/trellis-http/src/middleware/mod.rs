@@ -12,7 +12,7 @@
 //! | # | middleware | what it does | setting |
 //! |---|---|---|---|
 //! | 1 | request id | `x-request-id` from the client or a new UUID, echoed on the response | |
-//! | 2 | access log | one `tracing` event per request: method, path, status, latency | `log` |
+//! | 2 | access log | one `tracing` event per request: method, path, status, latency | `access_log` (on in debug), `log` |
 //! | 3 | catch panic | a panic in any middleware becomes a 500 | `debug` shows the message |
 //! | 4 | security headers | `X-Content-Type-Options: nosniff`, `Referrer-Policy`, `Cross-Origin-Opener-Policy`, `X-Frame-Options`, HSTS on HTTPS | `secure_hsts_*`, `x_frame_options`, ... |
 //! | 5 | HTTPS redirect | plain HTTP gets 301 to `https://` | `secure_ssl_redirect` (off) |
@@ -43,6 +43,7 @@
 //! let app = trellis_http::App::new("site").middleware(from_fn(maintenance));
 //! ```
 
+mod hook;
 mod hosts;
 mod panic;
 mod security;

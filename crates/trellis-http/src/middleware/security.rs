@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderName, HeaderValue, header};
 
+use super::hook::Hook;
 use crate::settings::Settings;
 
 /// The precomputed header values.
@@ -83,28 +83,32 @@ impl SecurityPolicy {
     }
 }
 
-pub(crate) async fn security_headers(
-    State(policy): State<Arc<SecurityPolicy>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let secure = policy.is_secure(&req);
-    if policy.ssl_redirect && !secure {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-        // 301, as Django's SecurityMiddleware answers.
-        let mut resp = Redirect::permanent(&format!("https://{host}{path}")).into_response();
-        *resp.status_mut() = http::StatusCode::MOVED_PERMANENTLY;
-        apply(&policy, &mut resp, false);
-        return resp;
+/// Security headers and the HTTPS redirect as a [`Hook`].
+#[derive(Debug, Clone)]
+pub(crate) struct SecurityHeaders(pub(crate) Arc<SecurityPolicy>);
+
+impl Hook for SecurityHeaders {
+    fn before(&self, req: &Request) -> Result<bool, Response> {
+        let secure = self.0.is_secure(req);
+        if self.0.ssl_redirect && !secure {
+            let host = req
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            // 301, as Django's SecurityMiddleware answers.
+            let mut resp = Redirect::permanent(&format!("https://{host}{path}")).into_response();
+            *resp.status_mut() = http::StatusCode::MOVED_PERMANENTLY;
+            apply(&self.0, &mut resp, false);
+            return Err(resp);
+        }
+        Ok(secure)
     }
-    let mut resp = next.run(req).await;
-    apply(&policy, &mut resp, secure);
-    resp
+
+    fn after(&self, secure: bool, resp: &mut Response) {
+        apply(&self.0, resp, secure);
+    }
 }
 
 fn apply(policy: &SecurityPolicy, resp: &mut Response, secure: bool) {

@@ -13,9 +13,10 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::hosts::allowed_hosts;
+use super::hook::HookLayer;
+use super::hosts::AllowedHosts;
 use super::panic::panic_response;
-use super::security::{SecurityPolicy, security_headers};
+use super::security::{SecurityHeaders, SecurityPolicy};
 use crate::settings::Settings;
 
 /// Wrap `router` in the default stack; layers are added innermost first.
@@ -38,22 +39,20 @@ pub(crate) fn apply_default_stack(
         router = router.layer(CompressionLayer::new().gzip(true).compress_when(predicate));
     }
     if !s.debug {
-        let allowed = Arc::new(s.allowed_hosts.clone());
-        router = router.layer(axum::middleware::from_fn_with_state(allowed, allowed_hosts));
+        router = router.layer(HookLayer(AllowedHosts(Arc::new(s.allowed_hosts.clone()))));
     }
     let policy = Arc::new(SecurityPolicy::from_settings(s)?);
-    router = router.layer(axum::middleware::from_fn_with_state(
-        policy,
-        security_headers,
-    ));
+    router = router.layer(HookLayer(SecurityHeaders(policy)));
     let debug = s.debug;
     router = router.layer(CatchPanicLayer::custom(move |e| panic_response(e, debug)));
-    router = router.layer(
-        TraceLayer::new_for_http()
-            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-            .on_request(DefaultOnRequest::new().level(Level::DEBUG))
-            .on_response(DefaultOnResponse::new().level(Level::INFO)),
-    );
+    if s.access_log.unwrap_or(s.debug) {
+        router = router.layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(DefaultOnRequest::new().level(Level::DEBUG))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        );
+    }
     router = router.layer(PropagateRequestIdLayer::x_request_id());
     router = router.layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     Ok(router)

@@ -57,6 +57,9 @@ pub struct Settings {
     pub blocking_threads: usize,
     /// Turn the default middleware stack on (the default) or off.
     pub default_middleware: bool,
+    /// Log one line per request (method, path, status, latency). Unset: on in debug only,
+    /// as Django's `runserver` and gunicorn's defaults do; the log costs throughput.
+    pub access_log: Option<bool>,
     /// Compress responses of 200 bytes or more when the client accepts gzip.
     pub gzip: bool,
     /// `Strict-Transport-Security` max-age in seconds (0: header not sent).
@@ -102,6 +105,7 @@ impl Default for Settings {
             drain_timeout_secs: 30,
             blocking_threads: 64,
             default_middleware: true,
+            access_log: None,
             gzip: true,
             secure_hsts_seconds: 0,
             secure_hsts_include_subdomains: false,
@@ -125,6 +129,7 @@ impl Default for Settings {
 #[derive(Clone, Copy)]
 enum Kind {
     Bool,
+    OptBool,
     Int,
     Str,
     OptStr,
@@ -142,6 +147,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("drain_timeout_secs", Kind::Int),
     ("blocking_threads", Kind::Int),
     ("default_middleware", Kind::Bool),
+    ("access_log", Kind::OptBool),
     ("gzip", Kind::Bool),
     ("secure_hsts_seconds", Kind::Int),
     ("secure_hsts_include_subdomains", Kind::Bool),
@@ -362,7 +368,7 @@ fn check_value(key: &str, value: &toml::Value, source: &str) -> Result<(), Setti
         });
     };
     let ok = match kind {
-        Kind::Bool => value.is_bool(),
+        Kind::Bool | Kind::OptBool => value.is_bool(),
         Kind::Int => value.as_integer().is_some_and(|i| i >= 0),
         Kind::Str | Kind::OptStr => value.is_str(),
         Kind::List => value
@@ -373,7 +379,7 @@ fn check_value(key: &str, value: &toml::Value, source: &str) -> Result<(), Setti
         Ok(())
     } else {
         let expected = match kind {
-            Kind::Bool => "true or false",
+            Kind::Bool | Kind::OptBool => "true or false",
             Kind::Int => "a non-negative integer",
             Kind::Str | Kind::OptStr => "a string",
             Kind::List => "a list of strings",
@@ -393,7 +399,7 @@ fn parse_env(key: &str, kind: Kind, raw: &str, source: &str) -> Result<toml::Val
         message,
     };
     Ok(match kind {
-        Kind::Bool => match raw.trim().to_ascii_lowercase().as_str() {
+        Kind::Bool | Kind::OptBool => match raw.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => toml::Value::Boolean(true),
             "0" | "false" | "no" | "off" => toml::Value::Boolean(false),
             _ => return Err(bad(format!("expected true or false, got `{raw}`"))),
