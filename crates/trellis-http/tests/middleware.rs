@@ -30,7 +30,7 @@ fn tagged(
 + Sync
 + 'static
 + tower::Layer<
-    axum::routing::Route,
+    trellis_http::app::HttpService,
     Service: tower::Service<
         Request,
         Response = Response,

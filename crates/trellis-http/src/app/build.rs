@@ -6,14 +6,17 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use tokio::sync::Semaphore;
+use tower::ServiceBuilder;
+use tower::util::BoxCloneSyncService;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::map_response_body::MapResponseBodyLayer;
 use tower_http::services::ServeDir;
 
-use super::App;
 use super::checks::CheckMessage;
 use super::command::Command;
 use super::config::CheckFn;
 use super::state::{AppState, AppStateInner, StateMap};
+use super::{App, HttpService};
 use crate::deps::ScopeLayer;
 use crate::middleware::{apply_default_stack, panic_response};
 use crate::routing::{
@@ -97,7 +100,7 @@ pub struct BuildContext<'a> {
 /// A built app: the service to serve, its state, its commands and checks.
 pub struct BuiltApp {
     /// The service, every layer applied.
-    pub router: axum::Router,
+    pub service: HttpService,
     /// The shared state.
     pub state: AppState,
     /// Management commands of the project and its apps.
@@ -282,23 +285,32 @@ impl App {
             .method_not_allowed_fallback(method_not_allowed)
             .fallback(not_found);
 
-        // 5. Layers, innermost first: handler panic guard, request scope,
-        //    the project's middleware (first added = outermost), the default stack, state.
+        // 5. Layers around the whole dispatcher, innermost first: the handler panic
+        //    guard, the request scope, the project's middleware (first added =
+        //    outermost), the body limit for extractors, the default stack, the app state.
         let debug = settings.debug;
-        router = router.layer(CatchPanicLayer::custom(move |e| panic_response(e, debug)));
-        router = router.layer(ScopeLayer);
+        let core = ServiceBuilder::new()
+            .layer(ScopeLayer)
+            .layer(MapResponseBodyLayer::new(axum::body::Body::new))
+            .layer(CatchPanicLayer::custom(move |e| panic_response(e, debug)))
+            .service(router);
+        let mut service: HttpService = BoxCloneSyncService::new(core);
         for layer in layers.into_iter().rev() {
-            router = layer(router);
+            service = layer(service);
         }
-        router = router.layer(DefaultBodyLimit::max(settings.body_limit));
         if settings.default_middleware {
-            router = apply_default_stack(router, &settings)
+            service = apply_default_stack(service, &settings)
                 .map_err(|m| StartupError::Settings(SettingsError::Invalid(m)))?;
         }
-        router = router.layer(axum::Extension(state.clone()));
+        let service = BoxCloneSyncService::new(
+            ServiceBuilder::new()
+                .layer(axum::Extension(state.clone()))
+                .layer(DefaultBodyLimit::max(settings.body_limit))
+                .service(service),
+        );
 
         Ok(BuiltApp {
-            router,
+            service,
             state,
             commands,
             checks,

@@ -26,7 +26,14 @@ use crate::routing::{MethodRoute, Router};
 use crate::settings::{Settings, SettingsError, SettingsLoader};
 use state::OverrideFn;
 
-type LayerFn = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
+type LayerFn = Box<dyn FnOnce(HttpService) -> HttpService + Send>;
+
+/// The type-erased service a built app is: requests in, responses out, never an error.
+pub type HttpService = tower::util::BoxCloneSyncService<
+    axum::extract::Request,
+    axum::response::Response,
+    std::convert::Infallible,
+>;
 
 /// A Trellis project: the site's own routes plus installed apps, settings, middleware,
 /// state and dependency overrides.
@@ -152,16 +159,23 @@ impl App {
     #[must_use]
     pub fn layer<L>(mut self, layer: L) -> Self
     where
-        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
-        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+        L: tower::Layer<HttpService> + Send + 'static,
+        L::Service: tower::Service<axum::extract::Request, Error = std::convert::Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
         <L::Service as tower::Service<axum::extract::Request>>::Response:
             axum::response::IntoResponse + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Error:
-            Into<std::convert::Infallible> + 'static,
         <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
     {
-        self.layers
-            .push(Box::new(move |r: axum::Router| r.layer(layer)));
+        self.layers.push(Box::new(move |inner: HttpService| {
+            let service = tower::ServiceBuilder::new()
+                .map_response(axum::response::IntoResponse::into_response)
+                .layer(layer)
+                .service(inner);
+            tower::util::BoxCloneSyncService::new(service)
+        }));
         self
     }
 
@@ -170,12 +184,14 @@ impl App {
     #[must_use]
     pub fn middleware<L>(self, layer: L) -> Self
     where
-        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
-        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+        L: tower::Layer<HttpService> + Send + 'static,
+        L::Service: tower::Service<axum::extract::Request, Error = std::convert::Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
         <L::Service as tower::Service<axum::extract::Request>>::Response:
             axum::response::IntoResponse + 'static,
-        <L::Service as tower::Service<axum::extract::Request>>::Error:
-            Into<std::convert::Infallible> + 'static,
         <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
     {
         self.layer(layer)

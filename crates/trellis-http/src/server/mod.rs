@@ -30,10 +30,22 @@ pub async fn serve_listener(
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "Trellis serving on http://{local}/ (Ctrl-C to stop)");
     let (tx, mut rx) = tokio::sync::watch::channel(false);
-    let service = app
-        .router
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+    let service = app.service;
+    // One service per connection, carrying the peer address for `ConnectInfo`.
+    let make_service = tower::service_fn(
+        move |incoming: axum::serve::IncomingStream<'_, TcpListener>| {
+            let peer = *incoming.remote_addr();
+            let service = service.clone();
+            async move {
+                Ok::<_, std::convert::Infallible>(
+                    tower::ServiceBuilder::new()
+                        .layer(axum::Extension(axum::extract::ConnectInfo(peer)))
+                        .service(service),
+                )
+            }
+        },
+    );
+    let server = axum::serve(listener, make_service).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections; finishing in-flight requests");
         let _ = tx.send(true);

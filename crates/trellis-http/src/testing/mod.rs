@@ -40,7 +40,7 @@ pub const TEST_HOST: &str = "testserver";
 /// Sends requests to an app in-process.
 #[derive(Clone)]
 pub struct TestClient {
-    router: axum::Router,
+    router: crate::app::HttpService,
     state: AppState,
     cookies: Arc<Mutex<BTreeMap<String, String>>>,
     follow_redirects: bool,
@@ -88,7 +88,7 @@ impl TestClient {
             Err(e) => panic!("app failed to start: {e}"),
         };
         TestClient {
-            router: built.router,
+            router: built.service,
             state: built.state,
             cookies: Arc::default(),
             follow_redirects: false,
