@@ -1,0 +1,282 @@
+//! Acceptance tests of the demo site through the in-process [`TestClient`] (no socket):
+//! pages, the JSON API, error answers, redirects, dependencies and their teardowns,
+//! blocking handlers, panics, body limits, gzip and streaming.
+
+use serde_json::{Value, json};
+use trellis::prelude::*;
+use trellis::testing::{TestClient, TestResponse};
+
+fn client() -> TestClient {
+    TestClient::new(demo::app())
+}
+
+fn assert_header(resp: &TestResponse, name: &str, expected: &str) {
+    assert_eq!(
+        resp.header(name),
+        Some(expected),
+        "header `{name}` of the response: {:?}",
+        resp.headers()
+    );
+}
+
+fn assert_content_type(resp: &TestResponse, expected_prefix: &str) {
+    let ct = resp.header("content-type").unwrap_or_default();
+    assert!(
+        ct.starts_with(expected_prefix),
+        "content-type `{ct}`, expected `{expected_prefix}...`"
+    );
+}
+
+#[tokio::test]
+async fn home_page_is_html_with_security_headers_and_reversed_links() {
+    let client = client();
+    let resp = client.get("/").await;
+    assert_eq!(resp.status(), 200, "{}", resp.text());
+    assert_content_type(&resp, "text/html");
+    assert_header(&resp, "x-content-type-options", "nosniff");
+    assert_header(&resp, "referrer-policy", "same-origin");
+    assert_header(&resp, "cross-origin-opener-policy", "same-origin");
+    assert_header(&resp, "x-frame-options", "DENY");
+    let body = resp.text();
+    assert_eq!(client.reverse("blog:post-detail", [("id", 1)]), "/blog/1/");
+    assert!(
+        body.contains(r#"href="/blog/1/""#),
+        "no link to /blog/1/ in the home page:\n{body}"
+    );
+    assert!(
+        body.contains(r#"href="/api/hello?name=Ada""#),
+        "no link to the API in the home page:\n{body}"
+    );
+}
+
+#[tokio::test]
+async fn hello_answers_exact_json() {
+    let resp = client().get("/api/hello?name=Ada").await;
+    assert_eq!(resp.status(), 200);
+    assert_content_type(&resp, "application/json");
+    assert_eq!(resp.text(), r#"{"message":"Hello, Ada!"}"#);
+}
+
+#[tokio::test]
+async fn echo_answers_its_json_back() {
+    let body = json!({ "name": "Ada", "tags": ["math", "engines"], "n": 1815, "nested": { "ok": true, "none": null } });
+    let resp = client().post("/api/echo").json(&body).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text());
+    assert_content_type(&resp, "application/json");
+    assert_eq!(resp.json::<Value>(), body);
+}
+
+#[tokio::test]
+async fn unknown_api_path_is_json_404() {
+    let resp = client().get("/api/nope").await;
+    assert_eq!(resp.status(), 404);
+    assert_content_type(&resp, "application/json");
+    assert_eq!(resp.json::<Value>(), json!({ "detail": "Not Found" }));
+}
+
+#[tokio::test]
+async fn unknown_site_path_is_html_404() {
+    let resp = client().get("/no-such-page").await;
+    assert_eq!(resp.status(), 404);
+    assert_content_type(&resp, "text/html");
+    assert!(resp.text().contains("Not Found"), "{}", resp.text());
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_with_allow() {
+    let client = client();
+
+    let resp = client.post("/api/hello").await;
+    assert_eq!(resp.status(), 405);
+    let allow = resp
+        .header("allow")
+        .unwrap_or_else(|| panic!("no Allow header: {:?}", resp.headers()));
+    assert!(allow.contains("GET"), "Allow: {allow}");
+    assert_content_type(&resp, "application/json");
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({ "detail": "Method Not Allowed" })
+    );
+
+    let resp = client.get("/api/echo").await;
+    assert_eq!(resp.status(), 405);
+    let allow = resp
+        .header("allow")
+        .unwrap_or_else(|| panic!("no Allow header: {:?}", resp.headers()));
+    assert!(allow.contains("POST"), "Allow: {allow}");
+    assert_content_type(&resp, "application/json");
+
+    let resp = client.delete("/").await;
+    assert_eq!(resp.status(), 405);
+    assert!(
+        resp.header("allow").is_some_and(|a| a.contains("GET")),
+        "{:?}",
+        resp.headers()
+    );
+    assert_content_type(&resp, "text/html");
+}
+
+#[tokio::test]
+async fn missing_trailing_slash_redirects_permanently() {
+    let client = client();
+    let resp = client.get("/blog").await;
+    assert_eq!(resp.status(), 301);
+    assert_header(&resp, "location", "/blog/");
+
+    let resp = client.get("/blog").follow_redirects(true).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.text().contains(r#"href="/blog/2/""#),
+        "{}",
+        resp.text()
+    );
+}
+
+#[tokio::test]
+async fn whoami_shares_one_session_and_commits_it() {
+    let client = client();
+    let resp = client
+        .get("/api/whoami")
+        .header("user-agent", "acceptance-test/1")
+        .await;
+    assert_eq!(resp.status(), 200, "{}", resp.text());
+    let body: Value = resp.json();
+    assert_eq!(body["same_session"], json!(true), "{body}");
+    assert_eq!(body["user"], json!("Ada"), "{body}");
+    assert_eq!(body["client"], json!("acceptance-test/1"), "{body}");
+    let session = body["session"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no session number in {body}"));
+
+    let log = client
+        .state()
+        .get::<demo::api::TxLog>()
+        .expect("the api app registers a TxLog")
+        .clone();
+    let entries = log.entries();
+    assert!(
+        entries.contains(&format!("commit {session}")),
+        "TxLog: {entries:?}"
+    );
+    assert!(
+        !entries.iter().any(|e| e.starts_with("rollback")),
+        "TxLog: {entries:?}"
+    );
+}
+
+/// No demo route fails after opening a session, so the failure comes from a public
+/// framework hook: the `ApiClient` dependency is overridden to refuse the caller. The
+/// `DbSession` is opened first (by `CurrentUser`), so its teardown must roll it back.
+#[tokio::test]
+async fn failing_request_rolls_the_session_back() {
+    let app = demo::app().override_dependency_with::<demo::api::ApiClient, _, _>(|| async {
+        Err(HttpError::forbidden("client refused by the test"))
+    });
+    let client = TestClient::new(app);
+    let resp = client.get("/api/whoami").await;
+    assert_eq!(resp.status(), 403, "{}", resp.text());
+    assert_eq!(
+        resp.json::<Value>(),
+        json!({ "detail": "client refused by the test" })
+    );
+
+    let entries = client
+        .state()
+        .get::<demo::api::TxLog>()
+        .expect("TxLog")
+        .entries();
+    assert_eq!(entries.len(), 1, "TxLog: {entries:?}");
+    assert!(entries[0].starts_with("rollback "), "TxLog: {entries:?}");
+}
+
+#[tokio::test]
+async fn fib_runs_on_the_blocking_pool() {
+    let client = client();
+    let resp = client.get("/api/fib/20").await;
+    assert_eq!(resp.status(), 200, "{}", resp.text());
+    let body: Value = resp.json();
+    assert_eq!(body["n"], json!(20));
+    assert_eq!(body["fib"], json!(6765));
+
+    let resp = client.get("/api/fib/43").await;
+    assert_eq!(resp.status(), 400, "{}", resp.text());
+    let resp = client.get("/api/fib/abc").await;
+    assert_eq!(resp.status(), 404, "{}", resp.text());
+}
+
+#[tokio::test]
+async fn panic_is_500_and_the_app_keeps_serving() {
+    let client = client().allow_panics(true);
+    let resp = client.get("/api/panic").await;
+    assert_eq!(resp.status(), 500);
+    assert_content_type(&resp, "application/json");
+    assert!(
+        resp.json::<Value>()["detail"].is_string(),
+        "{}",
+        resp.text()
+    );
+
+    let resp = client.get("/api/hello?name=again").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text(), r#"{"message":"Hello, again!"}"#);
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_413() {
+    let big = format!(r#"{{"data":"{}"}}"#, "x".repeat(3 * 1024 * 1024));
+    let resp = client()
+        .post("/api/echo")
+        .header("content-type", "application/json")
+        .body(big)
+        .await;
+    assert_eq!(resp.status(), 413, "{}", resp.text());
+}
+
+#[tokio::test]
+async fn large_json_is_gzipped_when_accepted() {
+    let client = client();
+    let resp = client
+        .get("/api/items")
+        .header("accept-encoding", "gzip")
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_header(&resp, "content-encoding", "gzip");
+    let vary = resp.header("vary").unwrap_or_default().to_ascii_lowercase();
+    assert!(vary.contains("accept-encoding"), "vary: {vary:?}");
+    assert_eq!(&resp.bytes()[..2], &[0x1f, 0x8b], "not a gzip stream");
+
+    let plain = client.get("/api/items").await;
+    assert_eq!(plain.status(), 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(
+        plain.json::<Value>()["items"].as_array().map(Vec::len),
+        Some(200)
+    );
+}
+
+#[tokio::test]
+async fn missing_item_is_404_naming_it() {
+    let client = client();
+    let resp = client.get("/api/items/999").await;
+    assert_eq!(resp.status(), 404);
+    assert_content_type(&resp, "application/json");
+    let detail = resp.json::<Value>()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(detail.contains("999"), "detail: {detail:?}");
+
+    let resp = client.get("/api/items/7").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>(), json!({ "id": 7, "name": "Item 7" }));
+}
+
+#[tokio::test]
+async fn stream_returns_five_lines() {
+    let resp = client().get("/api/stream").await;
+    assert_eq!(resp.status(), 200);
+    assert_content_type(&resp, "text/plain");
+    let text = resp.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines, ["line 1", "line 2", "line 3", "line 4", "line 5"]);
+}
