@@ -268,6 +268,11 @@ async fn gzip_for_large_bodies_only() {
     assert_eq!(r.header("content-encoding"), None);
     let r = c.get("/big").await;
     assert_eq!(r.header("content-encoding"), None);
+    assert_eq!(
+        r.header("vary"),
+        Some("accept-encoding"),
+        "caches must know the body varies"
+    );
 }
 
 async fn boom_secret() -> &'static str {

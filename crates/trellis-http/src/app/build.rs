@@ -4,12 +4,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::map_response_body::MapResponseBodyLayer;
 use tower_http::services::ServeDir;
 
 use super::checks::CheckMessage;
@@ -18,7 +15,7 @@ use super::config::CheckFn;
 use super::state::{AppState, AppStateInner, StateMap};
 use super::{App, HttpService};
 use crate::deps::ScopeLayer;
-use crate::middleware::{apply_default_stack, panic_response};
+use crate::middleware::{CatchPanicLayer, wrap};
 use crate::routing::{
     Flattened, PatternError, RouteInfo, UrlMap, Urls, check_converters, method_not_allowed,
     not_found,
@@ -291,23 +288,19 @@ impl App {
         let debug = settings.debug;
         let core = ServiceBuilder::new()
             .layer(ScopeLayer)
-            .layer(MapResponseBodyLayer::new(axum::body::Body::new))
-            .layer(CatchPanicLayer::custom(move |e| panic_response(e, debug)))
+            .layer(CatchPanicLayer { debug })
             .service(router);
-        let mut service: HttpService = BoxCloneSyncService::new(core);
-        for layer in layers.into_iter().rev() {
-            service = layer(service);
+        // Without project middleware the whole stack is one concrete type, erased once.
+        let service = if layers.is_empty() {
+            wrap(core, &settings, state.clone())
+        } else {
+            let mut service: HttpService = BoxCloneSyncService::new(core);
+            for layer in layers.into_iter().rev() {
+                service = layer(service);
+            }
+            wrap(service, &settings, state.clone())
         }
-        if settings.default_middleware {
-            service = apply_default_stack(service, &settings)
-                .map_err(|m| StartupError::Settings(SettingsError::Invalid(m)))?;
-        }
-        let service = BoxCloneSyncService::new(
-            ServiceBuilder::new()
-                .layer(axum::Extension(state.clone()))
-                .layer(DefaultBodyLimit::max(settings.body_limit))
-                .service(service),
-        );
+        .map_err(|m| StartupError::Settings(SettingsError::Invalid(m)))?;
 
         Ok(BuiltApp {
             service,

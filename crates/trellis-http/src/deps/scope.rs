@@ -4,12 +4,15 @@ use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::Request;
 use axum::response::Response;
 use futures_util::future::BoxFuture;
 use http::StatusCode;
+use tokio::task::futures::TaskLocalFuture;
 
 use crate::middleware::PanicMessage;
 
@@ -124,7 +127,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = ScopeFuture<S::Future>;
 
     fn poll_ready(
         &mut self,
@@ -134,23 +137,55 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let fut = self.inner.call(req);
-        Box::pin(async move {
-            let (resp, scope) = SCOPE
-                .scope(RefCell::new(None), async move {
-                    let resp = fut.await;
-                    let scope = SCOPE.with(|slot| slot.borrow_mut().take());
-                    (resp, scope)
-                })
-                .await;
-            let Ok(resp) = resp;
-            if let Some(scope) = scope {
-                let panicked = resp.extensions().get::<PanicMessage>().is_some();
-                scope
-                    .run_teardowns(Outcome::new(resp.status(), panicked))
-                    .await;
+        ScopeFuture::Running {
+            fut: SCOPE.scope(RefCell::new(None), self.inner.call(req)),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Runs the inner future with the request scope as a task-local, then the teardowns
+    /// (boxed, and only when a dependency registered some).
+    #[project = ScopeProj]
+    pub(crate) enum ScopeFuture<F: Future> {
+        Running { #[pin] fut: TaskLocalFuture<RefCell<Option<Arc<RequestScope>>>, F> },
+        TearingDown { fut: BoxFuture<'static, ()>, resp: Option<Response> },
+    }
+}
+
+impl<F> Future for ScopeFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        loop {
+            match self.as_mut().project() {
+                ScopeProj::Running { mut fut } => {
+                    let Ok(resp) = std::task::ready!(fut.as_mut().poll(cx));
+                    let scope = fut.take_value().and_then(RefCell::into_inner);
+                    let Some(scope) = scope else {
+                        return std::task::Poll::Ready(Ok(resp));
+                    };
+                    let panicked = resp.extensions().get::<PanicMessage>().is_some();
+                    let outcome = Outcome::new(resp.status(), panicked);
+                    let teardown = Box::pin(async move { scope.run_teardowns(outcome).await });
+                    self.set(ScopeFuture::TearingDown {
+                        fut: teardown,
+                        resp: Some(resp),
+                    });
+                }
+                ScopeProj::TearingDown { fut, resp } => {
+                    std::task::ready!(fut.as_mut().poll(cx));
+                    return std::task::Poll::Ready(Ok(resp
+                        .take()
+                        .expect("polled after completion")));
+                }
             }
-            Ok(resp)
-        })
+        }
     }
 }

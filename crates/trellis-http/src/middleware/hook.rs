@@ -11,16 +11,25 @@ use std::task::{Context, Poll};
 use axum::extract::Request;
 use axum::response::Response;
 
+/// What [`Hook::before`] hands to [`Hook::after`].
+#[derive(Debug, Default)]
+pub(crate) struct HookState {
+    /// The request came over HTTPS (directly or through a trusted proxy).
+    pub(crate) secure: bool,
+    /// The request id to echo on the response.
+    pub(crate) request_id: Option<http::HeaderValue>,
+}
+
 /// What such a middleware does.
 pub(crate) trait Hook: Clone + Send + Sync + 'static {
-    /// Look at the request: `Err(response)` answers early; `Ok(flag)` goes on, and the flag
-    /// is handed to [`after`](Hook::after). The early answer is the rare path; boxing it
-    /// would cost every request the early answer's caller makes.
+    /// Look at (and adjust) the request: `Err(response)` answers early; `Ok(state)` goes
+    /// on, and the state is handed to [`after`](Hook::after). The early answer is the rare
+    /// path; boxing it would cost every request.
     #[allow(clippy::result_large_err)]
-    fn before(&self, req: &Request) -> Result<bool, Response>;
+    fn before(&self, req: &mut Request) -> Result<HookState, Response>;
 
     /// Touch the response.
-    fn after(&self, flag: bool, resp: &mut Response);
+    fn after(&self, state: HookState, resp: &mut Response);
 }
 
 #[derive(Debug, Clone)]
@@ -55,12 +64,12 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
-        match self.hook.before(&req) {
-            Ok(flag) => HookFuture::Inner {
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        match self.hook.before(&mut req) {
+            Ok(state) => HookFuture::Inner {
                 fut: self.inner.call(req),
                 hook: Some(self.hook.clone()),
-                flag,
+                state: Some(state),
             },
             Err(resp) => HookFuture::Early { resp: Some(resp) },
         }
@@ -71,7 +80,7 @@ pin_project_lite::pin_project! {
     #[project = HookProj]
     pub(crate) enum HookFuture<F, H> {
         Early { resp: Option<Response> },
-        Inner { #[pin] fut: F, hook: Option<H>, flag: bool },
+        Inner { #[pin] fut: F, hook: Option<H>, state: Option<HookState> },
     }
 }
 
@@ -87,10 +96,10 @@ where
             HookProj::Early { resp } => {
                 Poll::Ready(Ok(resp.take().expect("polled after completion")))
             }
-            HookProj::Inner { fut, hook, flag } => {
+            HookProj::Inner { fut, hook, state } => {
                 let Ok(mut resp) = std::task::ready!(fut.poll(cx));
-                if let Some(h) = hook.take() {
-                    h.after(*flag, &mut resp);
+                if let (Some(h), Some(st)) = (hook.take(), state.take()) {
+                    h.after(st, &mut resp);
                 }
                 Poll::Ready(Ok(resp))
             }

@@ -1,12 +1,8 @@
 //! Allowed hosts: answer 400 to a `Host` the site does not serve (Django's `ALLOWED_HOSTS`).
 
-use std::sync::Arc;
-
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-
-use super::hook::Hook;
 
 /// Whether `host` (with or without a port) matches one of the patterns:
 /// `example.com` exactly, `.example.com` for it and its subdomains, `*` for any.
@@ -46,37 +42,23 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
-/// Allowed hosts as a [`Hook`].
-#[derive(Debug, Clone)]
-pub(crate) struct AllowedHosts {
-    /// Off in debug.
-    pub(crate) enabled: bool,
-    /// The patterns.
-    pub(crate) hosts: Arc<Vec<String>>,
-}
-
-impl Hook for AllowedHosts {
-    fn before(&self, req: &Request) -> Result<bool, Response> {
-        if !self.enabled {
-            return Ok(false);
-        }
-        let host = req.uri().authority().map(|a| a.as_str()).or_else(|| {
-            req.headers()
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-        });
-        match host {
-            Some(h) if host_allowed(h, &self.hosts) => Ok(false),
-            other => {
-                tracing::warn!(host = ?other, "rejected request: Host is not in allowed_hosts");
-                Err((
-                    StatusCode::BAD_REQUEST,
-                    "Bad Request (400): Host not allowed",
-                )
-                    .into_response())
-            }
+/// Answer 400 unless the request's host is allowed.
+#[allow(clippy::result_large_err)]
+pub(crate) fn check_host(req: &Request, allowed: &[String]) -> Result<(), Response> {
+    let host = req.uri().authority().map(|a| a.as_str()).or_else(|| {
+        req.headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+    });
+    match host {
+        Some(h) if host_allowed(h, allowed) => Ok(()),
+        other => {
+            tracing::warn!(host = ?other, "rejected request: Host is not in allowed_hosts");
+            Err((
+                StatusCode::BAD_REQUEST,
+                "Bad Request (400): Host not allowed",
+            )
+                .into_response())
         }
     }
-
-    fn after(&self, _: bool, _: &mut Response) {}
 }

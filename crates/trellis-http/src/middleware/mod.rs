@@ -43,6 +43,8 @@
 //! let app = trellis_http::App::new("site").middleware(from_fn(maintenance));
 //! ```
 
+mod compress;
+mod defaults;
 mod hook;
 mod hosts;
 mod panic;
@@ -51,6 +53,6 @@ mod stack;
 
 pub use axum::middleware::{Next, from_fn, from_fn_with_state, map_request, map_response};
 pub use hosts::host_allowed;
+pub(crate) use panic::CatchPanicLayer;
 pub use panic::PanicMessage;
-pub(crate) use panic::panic_response;
-pub(crate) use stack::apply_default_stack;
+pub(crate) use stack::wrap;

@@ -32,3 +32,89 @@ pub(crate) fn panic_response(err: Box<dyn Any + Send + 'static>, debug: bool) ->
     resp.extensions_mut().insert(PanicMessage(msg));
     resp
 }
+
+/// Catches panics of the inner service (in `call` and while polling) and answers 500
+/// ([`panic_response`]); the response body type is left alone (no re-boxing).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CatchPanicLayer {
+    pub(crate) debug: bool,
+}
+
+impl<S> tower::Layer<S> for CatchPanicLayer {
+    type Service = CatchPanic<S>;
+    fn layer(&self, inner: S) -> CatchPanic<S> {
+        CatchPanic {
+            inner,
+            debug: self.debug,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CatchPanic<S> {
+    inner: S,
+    debug: bool,
+}
+
+impl<S> tower::Service<axum::extract::Request> for CatchPanic<S>
+where
+    S: tower::Service<
+            axum::extract::Request,
+            Response = Response,
+            Error = std::convert::Infallible,
+        >,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = PanicFuture<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        let debug = self.debug;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.inner.call(req))) {
+            Ok(fut) => PanicFuture::Inner { fut, debug },
+            Err(e) => PanicFuture::Ready {
+                resp: Some(panic_response(e, debug)),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = PanicProj]
+    pub(crate) enum PanicFuture<F> {
+        Inner { #[pin] fut: F, debug: bool },
+        Ready { resp: Option<Response> },
+    }
+}
+
+impl<F> std::future::Future for PanicFuture<F>
+where
+    F: std::future::Future<Output = Result<Response, std::convert::Infallible>>,
+{
+    type Output = Result<Response, std::convert::Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.project() {
+            PanicProj::Inner { fut, debug } => {
+                let debug = *debug;
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
+                    Ok(p) => p,
+                    Err(e) => std::task::Poll::Ready(Ok(panic_response(e, debug))),
+                }
+            }
+            PanicProj::Ready { resp } => {
+                std::task::Poll::Ready(Ok(resp.take().expect("polled after completion")))
+            }
+        }
+    }
+}

@@ -1,12 +1,9 @@
 //! Security headers and the HTTPS redirect (Django's `SecurityMiddleware`).
 
-use std::sync::Arc;
-
 use axum::extract::Request;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderName, HeaderValue, header};
 
-use super::hook::Hook;
 use crate::settings::Settings;
 
 /// The precomputed header values.
@@ -83,14 +80,12 @@ impl SecurityPolicy {
     }
 }
 
-/// Security headers and the HTTPS redirect as a [`Hook`].
-#[derive(Debug, Clone)]
-pub(crate) struct SecurityHeaders(pub(crate) Arc<SecurityPolicy>);
-
-impl Hook for SecurityHeaders {
-    fn before(&self, req: &Request) -> Result<bool, Response> {
-        let secure = self.0.is_secure(req);
-        if self.0.ssl_redirect && !secure {
+impl SecurityPolicy {
+    /// Before the handler: the HTTPS redirect (an early answer), else whether the request is secure.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn before(&self, req: &Request) -> Result<bool, Response> {
+        let secure = self.is_secure(req);
+        if self.ssl_redirect && !secure {
             let host = req
                 .headers()
                 .get(header::HOST)
@@ -100,14 +95,15 @@ impl Hook for SecurityHeaders {
             // 301, as Django's SecurityMiddleware answers.
             let mut resp = Redirect::permanent(&format!("https://{host}{path}")).into_response();
             *resp.status_mut() = http::StatusCode::MOVED_PERMANENTLY;
-            apply(&self.0, &mut resp, false);
+            apply(self, &mut resp, false);
             return Err(resp);
         }
         Ok(secure)
     }
 
-    fn after(&self, secure: bool, resp: &mut Response) {
-        apply(&self.0, resp, secure);
+    /// After the handler: the headers.
+    pub(crate) fn after(&self, secure: bool, resp: &mut Response) {
+        apply(self, resp, secure);
     }
 }
 

@@ -1,0 +1,145 @@
+//! GZip: compress when the client accepts it (tower-http's compression), and skip the
+//! compression machinery entirely when it does not, while still sending
+//! `Vary: Accept-Encoding` on compressible responses (as Django's GZipMiddleware does).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use http::{HeaderValue, header};
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::{Compression, CompressionLayer};
+
+/// Compress bodies of 200 bytes or more, except images, gRPC and event streams.
+pub(crate) type GzipPredicate = tower_http::compression::predicate::And<
+    tower_http::compression::predicate::And<
+        tower_http::compression::predicate::And<SizeAbove, NotForContentType>,
+        NotForContentType,
+    >,
+    NotForContentType,
+>;
+
+pub(crate) fn predicate() -> GzipPredicate {
+    SizeAbove::new(200)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GzipLayer;
+
+impl<S: Clone> tower::Layer<S> for GzipLayer {
+    type Service = Gzip<S>;
+    fn layer(&self, inner: S) -> Gzip<S> {
+        let compress = CompressionLayer::new()
+            .gzip(true)
+            .compress_when(predicate())
+            .layer_inner(inner.clone());
+        Gzip {
+            plain: inner,
+            compress,
+            predicate: predicate(),
+        }
+    }
+}
+
+trait LayerInner<S> {
+    fn layer_inner(self, inner: S) -> Compression<S, GzipPredicate>;
+}
+
+impl<S> LayerInner<S> for CompressionLayer<GzipPredicate> {
+    fn layer_inner(self, inner: S) -> Compression<S, GzipPredicate> {
+        tower::Layer::layer(&self, inner)
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Gzip<S> {
+    plain: S,
+    compress: Compression<S, GzipPredicate>,
+    predicate: GzipPredicate,
+}
+
+fn accepts_gzip(req: &Request) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .any(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.contains("gzip") || s.contains('*'))
+        })
+}
+
+impl<S> tower::Service<Request> for Gzip<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future =
+        GzipFuture<S::Future, <Compression<S, GzipPredicate> as tower::Service<Request>>::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        std::task::ready!(self.plain.poll_ready(cx))?;
+        self.compress.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        if accepts_gzip(&req) {
+            GzipFuture::Compress {
+                fut: self.compress.call(req),
+            }
+        } else {
+            GzipFuture::Plain {
+                fut: self.plain.call(req),
+                predicate: Some(self.predicate.clone()),
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = GzipProj]
+    pub(crate) enum GzipFuture<P, C> {
+        Plain { #[pin] fut: P, predicate: Option<GzipPredicate> },
+        Compress { #[pin] fut: C },
+    }
+}
+
+impl<P, C, B> Future for GzipFuture<P, C>
+where
+    P: Future<Output = Result<Response, Infallible>>,
+    C: Future<Output = Result<http::Response<B>, Infallible>>,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GzipProj::Plain { fut, predicate } => {
+                let Ok(mut resp) = std::task::ready!(fut.poll(cx));
+                if let Some(p) = predicate.take()
+                    && p.should_compress(&resp)
+                    && !resp.headers().get_all(header::VARY).iter().any(|v| {
+                        v.to_str()
+                            .is_ok_and(|s| s.to_ascii_lowercase().contains("accept-encoding"))
+                    })
+                {
+                    resp.headers_mut()
+                        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+                }
+                Poll::Ready(Ok(resp))
+            }
+            GzipProj::Compress { fut } => {
+                let Ok(resp) = std::task::ready!(fut.poll(cx));
+                Poll::Ready(Ok(resp.map(Body::new)))
+            }
+        }
+    }
+}
