@@ -406,9 +406,6 @@ fn refuses_to_start_without_secret_key_when_debug_is_off() {
 }
 
 #[test]
-#[ignore = "demo bug: demo::app() hard-codes a `trellis-insecure-` secret_key as a code default, so \
-            TRELLIS_DEBUG=false alone starts serving with the public development key instead of \
-            failing on the missing secret_key"]
 fn refuses_to_start_with_debug_off_and_only_the_development_key() {
     let (status, p) = runserver_expecting_exit(&[("TRELLIS_DEBUG", "false")]);
     let status = status.unwrap_or_else(|| {

@@ -48,7 +48,7 @@ impl std::fmt::Display for CheckMessage {
 
 const MIN_SECRET_KEY_LENGTH: usize = 50;
 const MIN_SECRET_KEY_UNIQUE: usize = 5;
-const INSECURE_PREFIX: &str = "trellis-insecure-";
+const INSECURE_PREFIX: &str = crate::settings::INSECURE_KEY_PREFIX;
 
 /// The deployment checks, as Django's `check --deploy`.
 pub fn deploy_checks(s: &Settings) -> Vec<CheckMessage> {

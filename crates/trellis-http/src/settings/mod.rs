@@ -164,6 +164,9 @@ const KEYS: &[(&str, Kind)] = &[
     ("log", Kind::Str),
 ];
 
+/// Development secret keys start with this; they are refused outside debug.
+pub const INSECURE_KEY_PREFIX: &str = "trellis-insecure-";
+
 /// Environment variables read by the loader that are not setting keys.
 const LOADER_VARS: &[&str] = &[
     "TRELLIS_CONFIG",
@@ -437,6 +440,17 @@ impl Settings {
                 "setting `secret_key` is required when `debug` is false: set TRELLIS_SECRET_KEY (50+ random characters)"
                     .into(),
             ));
+        }
+        if !self.debug
+            && self
+                .secret_key
+                .as_deref()
+                .is_some_and(|k| k.starts_with(INSECURE_KEY_PREFIX))
+        {
+            return Err(SettingsError::Invalid(format!(
+                "setting `secret_key` is a development key (it starts with `{INSECURE_KEY_PREFIX}`) and `debug` is \
+                 false: set TRELLIS_SECRET_KEY to 50+ random characters"
+            )));
         }
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(SettingsError::BadValue {

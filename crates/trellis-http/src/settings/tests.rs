@@ -98,3 +98,19 @@ fn trailing_slash_policy_is_checked() {
         "{err}"
     );
 }
+
+#[test]
+fn development_key_is_refused_outside_debug() {
+    let dev = || {
+        SettingsLoader::new().no_file().defaults(|s| {
+            s.debug = true;
+            s.secret_key = Some("trellis-insecure-abc".into());
+        })
+    };
+    assert!(dev().env_vars::<&str, &str>([]).load().is_ok());
+    let err = dev()
+        .env_vars([("TRELLIS_DEBUG", "false")])
+        .load()
+        .unwrap_err();
+    assert!(err.to_string().contains("development key"), "{err}");
+}
