@@ -189,8 +189,13 @@ fn routes(app: App, settings: trellis_http::settings::Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let rows: Vec<(String, String, String)> = built
-        .state
+    print!("{}", routes_table(&built.state));
+    ExitCode::SUCCESS
+}
+
+/// The `routes` table: methods, path pattern and name of every route, in dispatch order.
+pub fn routes_table(state: &trellis_http::AppState) -> String {
+    let rows: Vec<(String, String, String)> = state
         .routes()
         .iter()
         .map(|r| {
@@ -204,11 +209,35 @@ fn routes(app: App, settings: trellis_http::settings::Settings) -> ExitCode {
         .collect();
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(6);
     let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
-    println!("{:<w0$}  {:<w1$}  NAME", "METHOD", "PATH");
+    let mut out = format!("{:<w0$}  {:<w1$}  NAME\n", "METHOD", "PATH");
     for (m, p, n) in rows {
-        println!("{m:<w0$}  {p:<w1$}  {n}");
+        out.push_str(&format!("{m:<w0$}  {p:<w1$}  {n}\n"));
     }
-    ExitCode::SUCCESS
+    out
+}
+
+/// The `check` report for these messages, formatted as Django's.
+pub fn check_report(messages: &[trellis_http::app::CheckMessage]) -> String {
+    if messages.is_empty() {
+        return "System check identified no issues (0 silenced).\n".into();
+    }
+    let mut out = String::from("System check identified some issues:\n\n");
+    for (title, level) in [("ERRORS:", Level::Error), ("WARNINGS:", Level::Warning)] {
+        let of_level: Vec<_> = messages.iter().filter(|m| m.level == level).collect();
+        if !of_level.is_empty() {
+            out.push_str(title);
+            out.push('\n');
+            for m in of_level {
+                out.push_str(&format!("{m}\n"));
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!(
+        "System check identified {} issue(s) (0 silenced).\n",
+        messages.len()
+    ));
+    out
 }
 
 fn check(app: App, settings: trellis_http::settings::Settings, deploy: bool) -> ExitCode {
@@ -224,26 +253,8 @@ fn check(app: App, settings: trellis_http::settings::Settings, deploy: bool) -> 
         }
     };
     messages.extend(built.run_checks());
-    if messages.is_empty() {
-        println!("System check identified no issues (0 silenced).");
-        return ExitCode::SUCCESS;
-    }
+    print!("{}", check_report(&messages));
     let errors = messages.iter().filter(|m| m.level == Level::Error).count();
-    println!("System check identified some issues:\n");
-    for (title, level) in [("ERRORS:", Level::Error), ("WARNINGS:", Level::Warning)] {
-        let of_level: Vec<_> = messages.iter().filter(|m| m.level == level).collect();
-        if !of_level.is_empty() {
-            println!("{title}");
-            for m in of_level {
-                println!("{m}");
-            }
-            println!();
-        }
-    }
-    println!(
-        "System check identified {} issue(s) (0 silenced).",
-        messages.len()
-    );
     if errors > 0 {
         ExitCode::FAILURE
     } else {
