@@ -110,7 +110,7 @@ pub fn deploy_checks(s: &Settings) -> Vec<CheckMessage> {
     if !s.csrf_cookie_secure {
         out.push(CheckMessage::warning(
             "security.W016",
-            "You have CSRF protection enabled, but `csrf_cookie_secure` is not set to true. Using a \
+            "`csrf_cookie_secure` is not set to true. Using a \
              secure-only CSRF cookie makes it more difficult for network traffic sniffers to steal the CSRF token.",
             "Set TRELLIS_CSRF_COOKIE_SECURE=true.",
         ));
