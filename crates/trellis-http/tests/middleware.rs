@@ -324,3 +324,24 @@ async fn default_stack_can_be_switched_off() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.header("x-frame-options"), None);
 }
+
+#[tokio::test]
+async fn handlers_read_the_request_id() {
+    use trellis_http::middleware::RequestId;
+    async fn id(id: RequestId) -> String {
+        id.as_str().to_string()
+    }
+    let c = TestClient::new(
+        App::new("t")
+            .settings(|s| s.debug = true)
+            .route("/id", get(id)),
+    );
+    let r = c.get("/id").header("x-request-id", "abc-123").await;
+    assert_eq!(r.text(), "abc-123");
+    let r = c.get("/id").await;
+    assert_eq!(
+        Some(r.text().as_str()),
+        r.header("x-request-id"),
+        "the id made up is the one echoed"
+    );
+}

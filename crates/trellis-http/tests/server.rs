@@ -16,6 +16,14 @@ fn app() -> App {
     App::new("t")
         .route("/hello", get(|| async { "hello" }))
         .route(
+            "/peer",
+            get(
+                |trellis_http::extract::PeerAddr(p): trellis_http::extract::PeerAddr| async move {
+                    p.ip().to_string()
+                },
+            ),
+        )
+        .route(
             "/slow/{ms:int}",
             get(
                 |trellis_http::extract::Path(ms): trellis_http::extract::Path<u64>| async move {
@@ -71,6 +79,12 @@ async fn http1_keep_alive_and_http2_prior_knowledge() {
         let (s, v, b) = get_text(&h1, format!("{base}/hello")).await;
         assert_eq!((s, v, b.as_str()), (200, http::Version::HTTP_11, "hello"));
     }
+    let (s, _, b) = get_text(&h1, format!("{base}/peer")).await;
+    assert_eq!(
+        (s, b.as_str()),
+        (200, "127.0.0.1"),
+        "the peer address reaches handlers"
+    );
     let h2: Client<_, Body> = Client::builder(TokioExecutor::new())
         .http2_only(true)
         .build_http();

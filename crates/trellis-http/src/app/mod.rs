@@ -19,6 +19,7 @@ pub use checks::{CheckMessage, Level, deploy_checks};
 pub use command::{Command, CommandContext};
 pub use config::AppConfig;
 pub use state::{AppState, StateMap};
+pub(crate) use state::{ContextLayer, RequestContext, app_of};
 
 use crate::deps::Dependency;
 use crate::response::HttpError;

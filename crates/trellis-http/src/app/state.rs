@@ -130,3 +130,66 @@ impl AppState {
         ok.then_some(info)
     }
 }
+
+/// Per-request context, one request extension: the app, the peer address, the request id.
+/// (One extension instead of several keeps the request's extension map small.)
+#[derive(Clone, Debug)]
+pub(crate) struct RequestContext {
+    pub(crate) app: AppState,
+    pub(crate) peer: Option<std::net::SocketAddr>,
+    pub(crate) request_id: Option<http::HeaderValue>,
+}
+
+/// The app a request belongs to.
+pub(crate) fn app_of(ext: &http::Extensions) -> Option<&AppState> {
+    ext.get::<RequestContext>().map(|c| &c.app)
+}
+
+/// Layer: give each request its [`RequestContext`] unless the server already did.
+#[derive(Clone, Debug)]
+pub(crate) struct ContextLayer {
+    pub(crate) app: AppState,
+}
+
+impl<S> tower::Layer<S> for ContextLayer {
+    type Service = ContextService<S>;
+    fn layer(&self, inner: S) -> ContextService<S> {
+        ContextService {
+            inner,
+            app: self.app.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ContextService<S> {
+    inner: S,
+    app: AppState,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for ContextService<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> S::Future {
+        if req.extensions().get::<RequestContext>().is_none() {
+            req.extensions_mut().insert(RequestContext {
+                app: self.app.clone(),
+                peer: None,
+                request_id: None,
+            });
+        }
+        self.inner.call(req)
+    }
+}

@@ -19,19 +19,20 @@
 //! ```
 
 mod describe;
+mod peer;
 mod state;
 
 use std::any::TypeId;
 
 pub use axum::Json;
 pub use axum::extract::{
-    ConnectInfo, Extension, Form, MatchedPath, OriginalUri, Path, Query, RawPathParams, RawQuery,
-    Request,
+    Extension, Form, MatchedPath, OriginalUri, Path, Query, RawPathParams, RawQuery, Request,
 };
 pub use axum_extra::extract::cookie::{Cookie, CookieJar};
 pub use bytes::Bytes;
 pub use describe::{Describe, HandlerArgs, Input, OperationInfo};
 pub use http::{HeaderMap, Method, Uri};
+pub use peer::PeerAddr;
 pub use state::State;
 
 use crate::deps::{Dep, DepNode, Dependency, Fresh};
@@ -98,7 +99,6 @@ impl<T> Describe for Extension<T> {
         op.inputs.push(Input::Other(name::<T>()));
     }
 }
-impl<T> Describe for ConnectInfo<T> {}
 impl<T: Describe> Describe for Option<T> {
     fn describe(op: &mut OperationInfo) {
         T::describe(op);

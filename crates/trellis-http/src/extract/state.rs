@@ -4,7 +4,6 @@ use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use crate::app::AppState;
 use crate::response::HttpError;
 use crate::routing::Urls;
 
@@ -29,7 +28,7 @@ impl<S: Send + Sync, T: Clone + Send + Sync + 'static> FromRequestParts<S> for S
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        let app = parts.extensions.get::<AppState>().ok_or_else(|| {
+        let app = crate::app::app_of(&parts.extensions).ok_or_else(|| {
             HttpError::internal("State<T> used outside a Trellis App").into_response()
         })?;
         app.get::<T>().cloned().map(State).ok_or_else(|| {
@@ -46,9 +45,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Urls {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        parts
-            .extensions
-            .get::<AppState>()
+        crate::app::app_of(&parts.extensions)
             .map(|a| a.urls().clone())
             .ok_or_else(|| HttpError::internal("Urls used outside a Trellis App").into_response())
     }

@@ -99,7 +99,7 @@ where
 
     fn call(self, req: Request, _state: S) -> Self::Future {
         Box::pin(async move {
-            let pool = req.extensions().get::<AppState>().cloned();
+            let pool = crate::app::app_of(req.extensions()).cloned();
             let f = self.f;
             run_blocking(pool, f).await
         })
@@ -124,7 +124,7 @@ macro_rules! impl_blocking {
 
             fn call(self, req: Request, state: S) -> Self::Future {
                 Box::pin(async move {
-                    let pool = req.extensions().get::<AppState>().cloned();
+                    let pool = crate::app::app_of(req.extensions()).cloned();
                     #[allow(unused_mut)]
                     let (mut parts, body) = req.into_parts();
                     $(

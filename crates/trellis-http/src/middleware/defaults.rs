@@ -11,9 +11,64 @@ use http::{HeaderName, HeaderValue, StatusCode, header};
 use super::hook::{Hook, HookState};
 use super::hosts::check_host;
 use super::security::SecurityPolicy;
+use crate::app::RequestContext;
 use crate::settings::Settings;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id: the client's `x-request-id` header, or one made up by the default
+/// stack. Also echoed as the response's `x-request-id`. A handler argument.
+///
+/// ```
+/// use trellis_http::middleware::RequestId;
+/// async fn handler(id: Option<RequestId>) -> String {
+///     id.map(|i| i.as_str().to_string()).unwrap_or_default()
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub HeaderValue);
+
+impl RequestId {
+    /// The id as text (empty if the client sent a non-text id).
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or("")
+    }
+}
+
+fn request_id(ext: &http::Extensions) -> Option<RequestId> {
+    ext.get::<RequestContext>()
+        .and_then(|c| c.request_id.clone())
+        .map(RequestId)
+        .or_else(|| ext.get::<RequestId>().cloned())
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestId {
+    type Rejection = crate::response::HttpError;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        request_id(&parts.extensions).ok_or_else(|| {
+            crate::response::HttpError::internal(
+                "no request id: the default middleware stack is off",
+            )
+        })
+    }
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(request_id(&parts.extensions))
+    }
+}
+
+impl crate::extract::Describe for RequestId {}
 
 #[derive(Debug)]
 struct Config {
@@ -45,15 +100,18 @@ fn new_request_id() -> HeaderValue {
 impl Hook for Defaults {
     fn before(&self, req: &mut Request) -> Result<HookState, Response> {
         let cfg = &*self.0;
-        // 1. Request id: the client's, or a new one; handlers see it in the headers.
+        // 1. Request id: the client's `x-request-id`, or a new one; handlers read it with
+        //    the `RequestId` extractor, and it is echoed on the response.
         let request_id = match req.headers().get(&X_REQUEST_ID) {
             Some(v) => v.clone(),
-            None => {
-                let v = new_request_id();
-                req.headers_mut().insert(X_REQUEST_ID, v.clone());
-                v
-            }
+            None => new_request_id(),
         };
+        match req.extensions_mut().get_mut::<RequestContext>() {
+            Some(ctx) => ctx.request_id = Some(request_id.clone()),
+            None => {
+                req.extensions_mut().insert(RequestId(request_id.clone()));
+            }
+        }
         let early = |mut resp: Response| {
             cfg.security.after(false, &mut resp);
             resp.headers_mut().insert(X_REQUEST_ID, request_id.clone());
@@ -97,8 +155,6 @@ impl Hook for Defaults {
     }
 
     fn after(&self, state: HookState, resp: &mut Response) {
-        // Grow the header map once, not once per header.
-        resp.headers_mut().reserve(6);
         self.0.security.after(state.secure, resp);
         if let Some(id) = state.request_id {
             resp.headers_mut().entry(X_REQUEST_ID).or_insert(id);

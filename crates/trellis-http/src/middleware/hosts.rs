@@ -15,18 +15,21 @@ use http::StatusCode;
 /// assert!(!host_allowed("evil.test", &allowed));
 /// ```
 pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
-    let host = strip_port(host).trim_end_matches('.').to_ascii_lowercase();
+    let host = strip_port(host).trim_end_matches('.');
     if host.is_empty() {
         return false;
     }
     allowed.iter().any(|pattern| {
-        let p = pattern.to_ascii_lowercase();
-        if p == "*" {
+        if pattern == "*" {
             true
-        } else if let Some(domain) = p.strip_prefix('.') {
-            host == domain || host.ends_with(&p)
+        } else if let Some(domain) = pattern.strip_prefix('.') {
+            // `.example.com`: the domain itself or any subdomain (case-insensitive, no allocation).
+            host.eq_ignore_ascii_case(domain)
+                || (host.len() > pattern.len()
+                    && host.is_char_boundary(host.len() - pattern.len())
+                    && host[host.len() - pattern.len()..].eq_ignore_ascii_case(pattern))
         } else {
-            host == p
+            host.eq_ignore_ascii_case(pattern)
         }
     })
 }

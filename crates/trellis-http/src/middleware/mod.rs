@@ -11,7 +11,7 @@
 //!
 //! | # | middleware | what it does | setting |
 //! |---|---|---|---|
-//! | 1 | request id | `x-request-id` from the client or a new UUID, echoed on the response | |
+//! | 1 | request id | `x-request-id` from the client or a new UUID, echoed on the response; [`RequestId`] in handlers | |
 //! | 2 | access log | one `tracing` event per request: method, path, status, latency | `access_log` (on in debug), `log` |
 //! | 3 | catch panic | a panic in any middleware becomes a 500 | `debug` shows the message |
 //! | 4 | security headers | `X-Content-Type-Options: nosniff`, `Referrer-Policy`, `Cross-Origin-Opener-Policy`, `X-Frame-Options`, HSTS on HTTPS | `secure_hsts_*`, `x_frame_options`, ... |
@@ -43,6 +43,7 @@
 //! let app = trellis_http::App::new("site").middleware(from_fn(maintenance));
 //! ```
 
+mod body_limit;
 mod compress;
 mod defaults;
 mod hook;
@@ -52,6 +53,7 @@ mod security;
 mod stack;
 
 pub use axum::middleware::{Next, from_fn, from_fn_with_state, map_request, map_response};
+pub use defaults::RequestId;
 pub use hosts::host_allowed;
 pub(crate) use panic::CatchPanicLayer;
 pub use panic::PanicMessage;

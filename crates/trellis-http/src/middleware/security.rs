@@ -110,9 +110,7 @@ impl SecurityPolicy {
 fn apply(policy: &SecurityPolicy, resp: &mut Response, secure: bool) {
     let h = resp.headers_mut();
     for (name, value) in &policy.headers {
-        if !h.contains_key(name) {
-            h.insert(name.clone(), value.clone());
-        }
+        h.entry(name).or_insert_with(|| value.clone());
     }
     if secure && let Some(v) = &policy.hsts {
         h.entry(header::STRICT_TRANSPORT_SECURITY)

@@ -15,11 +15,12 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use super::body_limit::BodyLimitLayer;
 use super::compress::GzipLayer;
 use super::defaults::Defaults;
 use super::hook::HookLayer;
 use super::panic::CatchPanicLayer;
-use crate::app::{AppState, HttpService};
+use crate::app::{AppState, ContextLayer, HttpService};
 use crate::settings::Settings;
 
 /// Wrap `inner` in the app state, the extractors' body limit and (when on) the default
@@ -65,8 +66,10 @@ where
         None
     };
     let service = ServiceBuilder::new()
-        .layer(axum::Extension(state))
-        .layer(axum::extract::DefaultBodyLimit::max(s.body_limit))
+        .layer(ContextLayer { app: state })
+        .layer(BodyLimitLayer {
+            limit: s.body_limit,
+        })
         .option_layer(stack)
         .service(inner);
     Ok(BoxCloneSyncService::new(service))

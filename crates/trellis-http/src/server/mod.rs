@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::app::BuiltApp;
+use crate::app::{BuiltApp, RequestContext};
 
 /// Serve a built app on `addr` until SIGINT or SIGTERM, then drain.
 ///
@@ -31,17 +31,24 @@ pub async fn serve_listener(
     tracing::info!(address = %local, "Trellis serving on http://{local}/ (Ctrl-C to stop)");
     let (tx, mut rx) = tokio::sync::watch::channel(false);
     let service = app.service;
-    // One service per connection, carrying the peer address for `ConnectInfo`.
+    let state = app.state.clone();
+    // One service per connection; each request gets its context (app, peer address) here.
     let make_service = tower::service_fn(
         move |incoming: axum::serve::IncomingStream<'_, TcpListener>| {
-            let peer = *incoming.remote_addr();
+            let context = RequestContext {
+                app: state.clone(),
+                peer: Some(*incoming.remote_addr()),
+                request_id: None,
+            };
             let service = service.clone();
             async move {
-                Ok::<_, std::convert::Infallible>(
-                    tower::ServiceBuilder::new()
-                        .layer(axum::Extension(axum::extract::ConnectInfo(peer)))
-                        .service(service),
-                )
+                Ok::<_, std::convert::Infallible>(tower::util::MapRequest::new(
+                    service,
+                    move |mut req: axum::extract::Request| {
+                        req.extensions_mut().insert(context.clone());
+                        req
+                    },
+                ))
             }
         },
     );
