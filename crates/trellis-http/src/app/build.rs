@@ -286,7 +286,10 @@ impl App {
         //    guard, the request scope, the project's middleware (first added =
         //    outermost), the body limit for extractors, the default stack, the app state.
         let debug = settings.debug;
+        // The handler-side future is boxed once here, so that the layers above move a
+        // pointer instead of copying a large nested future at every level.
         let core = ServiceBuilder::new()
+            .map_future(|f| -> futures_util::future::BoxFuture<'static, _> { Box::pin(f) })
             .layer(ScopeLayer)
             .layer(CatchPanicLayer { debug })
             .service(router);

@@ -17,9 +17,12 @@
 //! | 4 | security headers | `X-Content-Type-Options: nosniff`, `Referrer-Policy`, `Cross-Origin-Opener-Policy`, `X-Frame-Options`, HSTS on HTTPS | `secure_hsts_*`, `x_frame_options`, ... |
 //! | 5 | HTTPS redirect | plain HTTP gets 301 to `https://` | `secure_ssl_redirect` (off) |
 //! | 6 | allowed hosts | a `Host` not in `allowed_hosts` gets 400 (not checked in debug) | `allowed_hosts` |
-//! | 7 | GZip | compresses bodies of 200 bytes or more, `Vary: Accept-Encoding` | `gzip` |
+//! | 7 | body limit | bodies over the limit get 413 | `body_limit` (2.5 MiB) |
 //! | 8 | request timeout | 408 after the limit | `request_timeout_secs` (30; 0 = off) |
-//! | 9 | body limit | bodies over the limit get 413 | `body_limit` (2.5 MiB) |
+//! | 9 | GZip | compresses bodies of 200 bytes or more, `Vary: Accept-Encoding` | `gzip` |
+//!
+//! (Request id, HTTPS redirect, allowed hosts, body limit and the security headers run as
+//! one layer; the table gives their order inside it.)
 //!
 //! Then come the project's own middleware, in the order added (the first added is the
 //! outermost), then the framework's request scope (dependency cache and teardowns) and

@@ -58,7 +58,6 @@ where
                 .option_layer(access_log)
                 .layer(CatchPanicLayer { debug })
                 .layer(HookLayer(Defaults::from_settings(s)?))
-                .option_layer(s.gzip.then_some(GzipLayer))
                 .option_layer(timeout)
                 .into_inner(),
         )
@@ -67,10 +66,13 @@ where
     };
     let service = ServiceBuilder::new()
         .layer(ContextLayer { app: state })
+        .option_layer(stack)
+        // GZip and the body limit pick one of two inner services per request; they sit
+        // innermost so that what they duplicate is small.
+        .option_layer((s.default_middleware && s.gzip).then_some(GzipLayer))
         .layer(BodyLimitLayer {
             limit: s.body_limit,
         })
-        .option_layer(stack)
         .service(inner);
     Ok(BoxCloneSyncService::new(service))
 }
