@@ -54,6 +54,7 @@ mod hosts;
 mod panic;
 mod security;
 mod stack;
+mod timeout;
 
 pub use axum::middleware::{Next, from_fn, from_fn_with_state, map_request, map_response};
 pub use defaults::RequestId;

@@ -7,11 +7,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
-use http::StatusCode;
 use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
 use tower_http::map_response_body::MapResponseBodyLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -20,6 +18,7 @@ use super::compress::GzipLayer;
 use super::defaults::Defaults;
 use super::hook::HookLayer;
 use super::panic::CatchPanicLayer;
+use super::timeout::TimeoutLayer;
 use crate::app::{AppState, ContextLayer, HttpService};
 use crate::settings::Settings;
 
@@ -47,11 +46,8 @@ where
                 )
                 .into_inner()
         });
-        let timeout = (s.request_timeout_secs > 0).then(|| {
-            TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                Duration::from_secs(s.request_timeout_secs),
-            )
+        let timeout = (s.request_timeout_secs > 0).then(|| TimeoutLayer {
+            limit: Duration::from_secs(s.request_timeout_secs),
         });
         Some(
             ServiceBuilder::new()
