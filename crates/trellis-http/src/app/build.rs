@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
-use tower::util::BoxCloneSyncService;
 use tower_http::services::ServeDir;
 
 use super::checks::CheckMessage;
@@ -286,10 +285,7 @@ impl App {
         //    guard, the request scope, the project's middleware (first added =
         //    outermost), the body limit for extractors, the default stack, the app state.
         let debug = settings.debug;
-        // The handler-side future is boxed once here, so that the layers above move a
-        // pointer instead of copying a large nested future at every level.
         let core = ServiceBuilder::new()
-            .map_future(|f| -> futures_util::future::BoxFuture<'static, _> { Box::pin(f) })
             .layer(ScopeLayer)
             .layer(CatchPanicLayer { debug })
             .service(router);
@@ -297,7 +293,7 @@ impl App {
         let service = if layers.is_empty() {
             wrap(core, &settings, state.clone())
         } else {
-            let mut service: HttpService = BoxCloneSyncService::new(core);
+            let mut service = HttpService::new(core);
             for layer in layers.into_iter().rev() {
                 service = layer(service);
             }

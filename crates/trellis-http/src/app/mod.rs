@@ -6,6 +6,7 @@ mod build;
 mod checks;
 mod command;
 mod config;
+mod service;
 mod state;
 
 use std::any::{Any, TypeId};
@@ -18,6 +19,7 @@ pub use build::{BuildContext, BuiltApp, StartupError};
 pub use checks::{CheckMessage, Level, deploy_checks};
 pub use command::{Command, CommandContext};
 pub use config::AppConfig;
+pub use service::HttpService;
 pub use state::{AppState, StateMap};
 pub(crate) use state::{ContextLayer, RequestContext, app_of};
 
@@ -28,13 +30,6 @@ use crate::settings::{Settings, SettingsError, SettingsLoader};
 use state::OverrideFn;
 
 type LayerFn = Box<dyn FnOnce(HttpService) -> HttpService + Send>;
-
-/// The type-erased service a built app is: requests in, responses out, never an error.
-pub type HttpService = tower::util::BoxCloneSyncService<
-    axum::extract::Request,
-    axum::response::Response,
-    std::convert::Infallible,
->;
 
 /// A Trellis project: the site's own routes plus installed apps, settings, middleware,
 /// state and dependency overrides.
@@ -175,7 +170,7 @@ impl App {
                 .map_response(axum::response::IntoResponse::into_response)
                 .layer(layer)
                 .service(inner);
-            tower::util::BoxCloneSyncService::new(service)
+            HttpService::new(service)
         }));
         self
     }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
+use futures_util::future::BoxFuture;
 use tower::ServiceBuilder;
-use tower::util::BoxCloneSyncService;
 use tower_http::map_response_body::MapResponseBodyLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -69,6 +69,13 @@ where
         .layer(BodyLimitLayer {
             limit: s.body_limit,
         })
+        // Under the stack, the handler-side future is boxed once, so that the layers above
+        // move a pointer instead of copying a large nested future at every level.
+        .option_layer(s.default_middleware.then(|| {
+            tower::util::MapFutureLayer::new(
+                |f| -> BoxFuture<'static, Result<Response, Infallible>> { Box::pin(f) },
+            )
+        }))
         .service(inner);
-    Ok(BoxCloneSyncService::new(service))
+    Ok(HttpService::new(service))
 }
