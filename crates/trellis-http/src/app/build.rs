@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
-use tower::ServiceBuilder;
+use tower::Layer;
 use tower_http::services::ServeDir;
 
 use super::checks::CheckMessage;
@@ -13,8 +13,7 @@ use super::command::Command;
 use super::config::CheckFn;
 use super::state::{AppState, AppStateInner, StateMap};
 use super::{App, HttpService};
-use crate::deps::ScopeLayer;
-use crate::middleware::{CatchPanicLayer, wrap};
+use crate::middleware::wrap;
 use crate::routing::{
     Flattened, PatternError, RouteInfo, UrlMap, Urls, check_converters, method_not_allowed,
     not_found,
@@ -285,15 +284,16 @@ impl App {
         //    guard, the request scope, the project's middleware (first added =
         //    outermost), the body limit for extractors, the default stack, the app state.
         let debug = settings.debug;
-        let core = ServiceBuilder::new()
-            .layer(ScopeLayer)
-            .layer(CatchPanicLayer { debug })
-            .service(router);
+        let core = super::core::CoreLayer {
+            debug,
+            body_limit: settings.body_limit,
+        }
+        .layer(router);
         // Without project middleware the whole stack is one concrete type, erased once.
         let service = if layers.is_empty() {
             wrap(core, &settings, state.clone())
         } else {
-            let mut service = HttpService::new(core);
+            let mut service = HttpService::from_always_ready(core);
             for layer in layers.into_iter().rev() {
                 service = layer(service);
             }

@@ -6,6 +6,7 @@ mod build;
 mod checks;
 mod command;
 mod config;
+mod core;
 mod service;
 mod state;
 

@@ -38,6 +38,23 @@ impl HttpService {
     {
         HttpService(Arc::new(move |req| Box::pin(service.clone().oneshot(req))))
     }
+
+    /// Erase a service that is always ready (Trellis' own stack over the dispatcher): call
+    /// it directly, so that the boxed future holds only the call's state.
+    pub(crate) fn from_always_ready<S>(service: S) -> Self
+    where
+        S: tower::Service<Request, Response = Response, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        HttpService(Arc::new(move |req| {
+            let mut service = service.clone();
+            Box::pin(service.call(req))
+        }))
+    }
 }
 
 impl tower::Service<Request> for HttpService {

@@ -50,7 +50,7 @@ use std::future::Future;
 
 pub use graph::{Declare, DepNode};
 pub use resolver::Resolver;
-pub(crate) use scope::ScopeLayer;
+pub(crate) use scope::ScopeFuture;
 pub use scope::{Outcome, RequestScope};
 
 use crate::response::HttpError;

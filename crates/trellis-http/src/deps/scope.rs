@@ -8,7 +8,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::Request;
 use axum::response::Response;
 use futures_util::future::BoxFuture;
 use http::StatusCode;
@@ -103,46 +102,6 @@ pub(crate) fn current_scope() -> Option<Arc<RequestScope>> {
         .ok()
 }
 
-/// Layer: give each request a scope (allocated only when a dependency needs one), run
-/// the inner service, then the teardowns with the [`Outcome`].
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ScopeLayer;
-
-impl<S> tower::Layer<S> for ScopeLayer {
-    type Service = ScopeService<S>;
-    fn layer(&self, inner: S) -> ScopeService<S> {
-        ScopeService { inner }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct ScopeService<S> {
-    inner: S,
-}
-
-impl<S> tower::Service<Request> for ScopeService<S>
-where
-    S: tower::Service<Request, Response = Response, Error = Infallible>,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = ScopeFuture<S::Future>;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        ScopeFuture::Running {
-            fut: SCOPE.scope(RefCell::new(None), self.inner.call(req)),
-        }
-    }
-}
-
 pin_project_lite::pin_project! {
     /// Runs the inner future with the request scope as a task-local, then the teardowns
     /// (boxed, and only when a dependency registered some).
@@ -150,6 +109,15 @@ pin_project_lite::pin_project! {
     pub(crate) enum ScopeFuture<F: Future> {
         Running { #[pin] fut: TaskLocalFuture<RefCell<Option<Arc<RequestScope>>>, F> },
         TearingDown { fut: BoxFuture<'static, ()>, resp: Option<Response> },
+    }
+}
+
+impl<F: Future> ScopeFuture<F> {
+    /// Run `fut` in a fresh request scope.
+    pub(crate) fn new(fut: F) -> Self {
+        ScopeFuture::Running {
+            fut: SCOPE.scope(RefCell::new(None), fut),
+        }
     }
 }
 

@@ -46,7 +46,6 @@
 //! let app = trellis_http::App::new("site").middleware(from_fn(maintenance));
 //! ```
 
-mod body_limit;
 mod compress;
 mod defaults;
 mod hook;
@@ -59,6 +58,6 @@ mod timeout;
 pub use axum::middleware::{Next, from_fn, from_fn_with_state, map_request, map_response};
 pub use defaults::RequestId;
 pub use hosts::host_allowed;
-pub(crate) use panic::CatchPanicLayer;
 pub use panic::PanicMessage;
+pub(crate) use panic::{PanicFuture, panic_response};
 pub(crate) use stack::wrap;

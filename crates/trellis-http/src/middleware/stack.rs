@@ -13,7 +13,6 @@ use tower_http::map_response_body::MapResponseBodyLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::body_limit::BodyLimitLayer;
 use super::compress::GzipLayer;
 use super::defaults::Defaults;
 use super::hook::HookLayer;
@@ -63,12 +62,9 @@ where
     let service = ServiceBuilder::new()
         .layer(ContextLayer { app: state })
         .option_layer(stack)
-        // GZip and the body limit pick one of two inner services per request; they sit
-        // innermost so that what they duplicate is small.
+        // GZip picks one of two inner services per request; it sits innermost so that what
+        // it duplicates is small.
         .option_layer((s.default_middleware && s.gzip).then_some(GzipLayer))
-        .layer(BodyLimitLayer {
-            limit: s.body_limit,
-        })
         // Under the stack, the handler-side future is boxed once, so that the layers above
         // move a pointer instead of copying a large nested future at every level.
         .option_layer(s.default_middleware.then(|| {
@@ -77,5 +73,7 @@ where
             )
         }))
         .service(inner);
-    Ok(HttpService::new(service))
+    // Every layer here is always ready, and so are the dispatcher and an erased project
+    // middleware chain (`HttpService` reports ready and drives readiness inside).
+    Ok(HttpService::from_always_ready(service))
 }
