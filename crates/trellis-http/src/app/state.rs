@@ -131,21 +131,39 @@ impl AppState {
     }
 }
 
-/// Per-request context, one request extension: the app, the peer address, the request id.
-/// (One extension instead of several keeps the request's extension map small.)
-#[derive(Clone, Debug)]
-pub(crate) struct RequestContext {
+/// What a request carries while it is handled: the app, the peer address, the request id
+/// and the dependency scope. A task-local set around the request's future (by the server's
+/// connection, or by [`ContextLayer`] for in-process calls), so that it costs no
+/// allocation and no extension per request.
+pub(crate) struct RequestLocal {
     pub(crate) app: AppState,
     pub(crate) peer: Option<std::net::SocketAddr>,
-    pub(crate) request_id: Option<http::HeaderValue>,
+    pub(crate) request_id: std::cell::RefCell<Option<http::HeaderValue>>,
+    pub(crate) scope: std::cell::RefCell<Option<std::sync::Arc<crate::deps::RequestScope>>>,
 }
 
-/// The app a request belongs to.
-pub(crate) fn app_of(ext: &http::Extensions) -> Option<&AppState> {
-    ext.get::<RequestContext>().map(|c| &c.app)
+impl RequestLocal {
+    pub(crate) fn new(app: AppState, peer: Option<std::net::SocketAddr>) -> Self {
+        RequestLocal {
+            app,
+            peer,
+            request_id: Default::default(),
+            scope: Default::default(),
+        }
+    }
 }
 
-/// Layer: give each request its [`RequestContext`] unless the server already did.
+tokio::task_local! {
+    pub(crate) static REQUEST: RequestLocal;
+}
+
+/// The app of the request being handled.
+pub(crate) fn current_app() -> Option<AppState> {
+    REQUEST.try_with(|r| r.app.clone()).ok()
+}
+
+/// Layer: make sure each request runs with its [`RequestLocal`] (the server sets it per
+/// connection; in-process callers such as the test client get it here).
 #[derive(Clone, Debug)]
 pub(crate) struct ContextLayer {
     pub(crate) app: AppState,
@@ -167,13 +185,17 @@ pub(crate) struct ContextService<S> {
     app: AppState,
 }
 
-impl<S, B> tower::Service<http::Request<B>> for ContextService<S>
+impl<S> tower::Service<axum::extract::Request> for ContextService<S>
 where
-    S: tower::Service<http::Request<B>>,
+    S: tower::Service<axum::extract::Request> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future =
+        futures_util::future::Either<S::Future, BoxFuture<'static, Result<S::Response, S::Error>>>;
 
     fn poll_ready(
         &mut self,
@@ -182,14 +204,15 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: http::Request<B>) -> S::Future {
-        if req.extensions().get::<RequestContext>().is_none() {
-            req.extensions_mut().insert(RequestContext {
-                app: self.app.clone(),
-                peer: None,
-                request_id: None,
-            });
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        if REQUEST.try_with(|_| ()).is_ok() {
+            return futures_util::future::Either::Left(self.inner.call(req));
         }
-        self.inner.call(req)
+        // In-process call: open the request's context, and call the stack inside it.
+        let mut inner = self.inner.clone();
+        let local = RequestLocal::new(self.app.clone(), None);
+        futures_util::future::Either::Right(Box::pin(
+            REQUEST.scope(local, async move { inner.call(req).await }),
+        ))
     }
 }

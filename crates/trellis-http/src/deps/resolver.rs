@@ -36,13 +36,11 @@ type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 impl<'a> Resolver<'a> {
     /// A resolver over a request's parts. Fails when the request did not go through a Trellis app.
     pub fn from_parts(parts: &'a mut Parts) -> Result<Self, HttpError> {
-        let state = crate::app::app_of(&parts.extensions)
-            .cloned()
-            .ok_or_else(|| {
-                HttpError::internal(
-                    "dependency used outside a Trellis App (no AppState on the request)",
-                )
-            })?;
+        let state = crate::app::current_app().ok_or_else(|| {
+            HttpError::internal(
+                "dependency used outside a Trellis App (no AppState on the request)",
+            )
+        })?;
         // Inside an app the scope is the request's (task-local, made on first use); a
         // request that bypassed the app's layers gets one kept in its extensions, whose
         // teardowns do not run.

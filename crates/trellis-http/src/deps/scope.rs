@@ -1,7 +1,6 @@
 //! The per-request scope: the dependency cache and the teardown stack.
 
 use std::any::{Any, TypeId};
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use axum::response::Response;
 use futures_util::future::BoxFuture;
 use http::StatusCode;
-use tokio::task::futures::TaskLocalFuture;
 
 use crate::middleware::PanicMessage;
 
@@ -85,17 +83,12 @@ impl RequestScope {
     }
 }
 
-tokio::task_local! {
-    /// The scope of the request being handled, created on first use by a dependency.
-    static SCOPE: RefCell<Option<Arc<RequestScope>>>;
-}
-
-/// The current request's scope: created on first use inside a [`ScopeLayer`], or `None`
-/// outside one.
+/// The current request's scope: created on first use, or `None` outside a request.
 pub(crate) fn current_scope() -> Option<Arc<RequestScope>> {
-    SCOPE
-        .try_with(|slot| {
-            slot.borrow_mut()
+    crate::app::REQUEST
+        .try_with(|r| {
+            r.scope
+                .borrow_mut()
                 .get_or_insert_with(|| Arc::new(RequestScope::default()))
                 .clone()
         })
@@ -107,7 +100,7 @@ pin_project_lite::pin_project! {
     /// (boxed, and only when a dependency registered some).
     #[project = ScopeProj]
     pub(crate) enum ScopeFuture<F: Future> {
-        Running { #[pin] fut: TaskLocalFuture<RefCell<Option<Arc<RequestScope>>>, F> },
+        Running { #[pin] fut: F },
         TearingDown { fut: BoxFuture<'static, ()>, resp: Option<Response> },
     }
 }
@@ -115,9 +108,7 @@ pin_project_lite::pin_project! {
 impl<F: Future> ScopeFuture<F> {
     /// Run `fut` in a fresh request scope.
     pub(crate) fn new(fut: F) -> Self {
-        ScopeFuture::Running {
-            fut: SCOPE.scope(RefCell::new(None), fut),
-        }
+        ScopeFuture::Running { fut }
     }
 }
 
@@ -135,7 +126,10 @@ where
             match self.as_mut().project() {
                 ScopeProj::Running { mut fut } => {
                     let Ok(resp) = std::task::ready!(fut.as_mut().poll(cx));
-                    let scope = fut.take_value().and_then(RefCell::into_inner);
+                    let scope = crate::app::REQUEST
+                        .try_with(|r| r.scope.borrow_mut().take())
+                        .ok()
+                        .flatten();
                     let Some(scope) = scope else {
                         return std::task::Poll::Ready(Ok(resp));
                     };

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-use crate::app::RequestContext;
 use crate::response::HttpError;
 
 /// Handler argument: the address of the peer that sent the request (the proxy's, behind
@@ -20,11 +19,11 @@ use crate::response::HttpError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerAddr(pub SocketAddr);
 
-fn peer(parts: &Parts) -> Option<PeerAddr> {
-    parts
-        .extensions
-        .get::<RequestContext>()
-        .and_then(|c| c.peer)
+fn peer(_parts: &Parts) -> Option<PeerAddr> {
+    crate::app::REQUEST
+        .try_with(|r| r.peer)
+        .ok()
+        .flatten()
         .map(PeerAddr)
 }
 

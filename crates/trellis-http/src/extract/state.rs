@@ -27,8 +27,8 @@ pub struct State<T>(pub T);
 impl<S: Send + Sync, T: Clone + Send + Sync + 'static> FromRequestParts<S> for State<T> {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        let app = crate::app::app_of(&parts.extensions).ok_or_else(|| {
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Response> {
+        let app = crate::app::current_app().ok_or_else(|| {
             HttpError::internal("State<T> used outside a Trellis App").into_response()
         })?;
         app.get::<T>().cloned().map(State).ok_or_else(|| {
@@ -44,8 +44,8 @@ impl<S: Send + Sync, T: Clone + Send + Sync + 'static> FromRequestParts<S> for S
 impl<S: Send + Sync> FromRequestParts<S> for Urls {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        crate::app::app_of(&parts.extensions)
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Response> {
+        crate::app::current_app()
             .map(|a| a.urls().clone())
             .ok_or_else(|| HttpError::internal("Urls used outside a Trellis App").into_response())
     }

@@ -97,9 +97,9 @@ where
 {
     type Future = BoxFuture;
 
-    fn call(self, req: Request, _state: S) -> Self::Future {
+    fn call(self, _req: Request, _state: S) -> Self::Future {
         Box::pin(async move {
-            let pool = crate::app::app_of(req.extensions()).cloned();
+            let pool = crate::app::current_app();
             let f = self.f;
             run_blocking(pool, f).await
         })
@@ -124,7 +124,7 @@ macro_rules! impl_blocking {
 
             fn call(self, req: Request, state: S) -> Self::Future {
                 Box::pin(async move {
-                    let pool = crate::app::app_of(req.extensions()).cloned();
+                    let pool = crate::app::current_app();
                     #[allow(unused_mut)]
                     let (mut parts, body) = req.into_parts();
                     $(

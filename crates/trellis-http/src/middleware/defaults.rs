@@ -11,7 +11,6 @@ use http::{HeaderName, HeaderValue, StatusCode, header};
 use super::hook::{Hook, HookState};
 use super::hosts::check_host;
 use super::security::SecurityPolicy;
-use crate::app::RequestContext;
 use crate::settings::Settings;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -36,8 +35,10 @@ impl RequestId {
 }
 
 fn request_id(ext: &http::Extensions) -> Option<RequestId> {
-    ext.get::<RequestContext>()
-        .and_then(|c| c.request_id.clone())
+    crate::app::REQUEST
+        .try_with(|r| r.request_id.borrow().clone())
+        .ok()
+        .flatten()
         .map(RequestId)
         .or_else(|| ext.get::<RequestId>().cloned())
 }
@@ -106,11 +107,10 @@ impl Hook for Defaults {
             Some(v) => v.clone(),
             None => new_request_id(),
         };
-        match req.extensions_mut().get_mut::<RequestContext>() {
-            Some(ctx) => ctx.request_id = Some(request_id.clone()),
-            None => {
-                req.extensions_mut().insert(RequestId(request_id.clone()));
-            }
+        let stored =
+            crate::app::REQUEST.try_with(|r| *r.request_id.borrow_mut() = Some(request_id.clone()));
+        if stored.is_err() {
+            req.extensions_mut().insert(RequestId(request_id.clone()));
         }
         let early = |mut resp: Response| {
             cfg.security.after(false, &mut resp);

@@ -76,7 +76,7 @@ pub(crate) fn error_page(app: Option<&AppState>, req: &Request, status: StatusCo
 /// The dispatcher's fallback: redirect to the canonical slash form if that matches a route,
 /// else 404.
 pub(crate) async fn not_found(req: Request) -> Response {
-    let app = crate::app::app_of(req.extensions()).cloned();
+    let app = crate::app::current_app();
     if let Some(app) = &app {
         let path = req.uri().path();
         let alternative = match app.settings().trailing_slash {
@@ -104,7 +104,7 @@ pub(crate) async fn not_found(req: Request) -> Response {
 
 /// The dispatcher's 405 answer: a JSON or HTML body; the dispatcher adds `Allow`.
 pub(crate) async fn method_not_allowed(req: Request) -> Response {
-    let app = crate::app::app_of(req.extensions()).cloned();
+    let app = crate::app::current_app();
     error_page(app.as_ref(), &req, StatusCode::METHOD_NOT_ALLOWED)
 }
 
@@ -124,7 +124,7 @@ pub(crate) async fn check_converters(
     if ok {
         next.run(req).await
     } else {
-        let app = crate::app::app_of(req.extensions()).cloned();
+        let app = crate::app::current_app();
         error_page(app.as_ref(), &req, StatusCode::NOT_FOUND)
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::app::{BuiltApp, RequestContext};
+use tower::Service;
+
+use crate::app::{BuiltApp, REQUEST, RequestLocal};
 
 /// Serve a built app on `addr` until SIGINT or SIGTERM, then drain.
 ///
@@ -35,18 +37,17 @@ pub async fn serve_listener(
     // One service per connection; each request gets its context (app, peer address) here.
     let make_service = tower::service_fn(
         move |incoming: axum::serve::IncomingStream<'_, TcpListener>| {
-            let context = RequestContext {
-                app: state.clone(),
-                peer: Some(*incoming.remote_addr()),
-                request_id: None,
-            };
+            let peer = Some(*incoming.remote_addr());
             let service = service.clone();
+            let state = state.clone();
             async move {
-                Ok::<_, std::convert::Infallible>(tower::util::MapRequest::new(
-                    service,
-                    move |mut req: axum::extract::Request| {
-                        req.extensions_mut().insert(context.clone());
-                        req
+                Ok::<_, std::convert::Infallible>(tower::service_fn(
+                    move |req: axum::extract::Request| {
+                        let mut service = service.clone();
+                        // The request's context is a task-local around its whole handling.
+                        REQUEST.scope(RequestLocal::new(state.clone(), peer), async move {
+                            service.call(req).await
+                        })
                     },
                 ))
             }
