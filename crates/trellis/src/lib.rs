@@ -23,6 +23,7 @@
 //! dependencies/extractors → handler → response.
 
 pub mod cli;
+pub mod guide;
 
 pub use cli::run;
 pub use trellis_http::{

@@ -1,0 +1,13 @@
+//! Guides, each a Markdown file whose examples are compiled and run as doc tests.
+
+#[doc = include_str!("routing.md")]
+pub mod routing {}
+
+#[doc = include_str!("dependencies.md")]
+pub mod dependencies {}
+
+#[doc = include_str!("middleware.md")]
+pub mod middleware {}
+
+#[doc = include_str!("settings.md")]
+pub mod settings {}
