@@ -22,6 +22,7 @@ pub mod routing;
 pub mod server;
 pub mod settings;
 pub mod testing;
+pub mod validation;
 
 pub use app::{App, AppConfig, AppState, BuiltApp};
 pub use http::{self, Method, StatusCode};
