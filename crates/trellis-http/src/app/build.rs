@@ -257,6 +257,21 @@ impl App {
         let mut router = axum::Router::new();
         for r in flat.routes {
             let mut method_router = r.route.inner;
+            // Validated inputs of every method are checked together before the handler.
+            let by_method: Vec<_> = r
+                .route
+                .ops
+                .iter()
+                .filter(|(_, op)| !op.validated.is_empty())
+                .map(|(m, op)| (m.clone(), op.validated.clone()))
+                .collect();
+            if !by_method.is_empty() {
+                let inputs = Arc::new(crate::extract::RouteInputs { by_method });
+                method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
+                    inputs,
+                    crate::extract::prevalidate,
+                ));
+            }
             if r.pattern.has_typed_params() {
                 let pattern = Arc::new(r.pattern.clone());
                 method_router = method_router.route_layer(axum::middleware::from_fn_with_state(

@@ -21,13 +21,17 @@ pub enum Input {
     Headers,
     /// Cookies.
     Cookies,
+    /// Validated headers, into this type.
+    Header(&'static str),
+    /// Validated cookies, into this type.
+    Cookie(&'static str),
     /// Anything else, by type name.
     Other(&'static str),
 }
 
 /// What a route's handler needs, collected once at start-up from its argument types:
 /// its inputs, its dependency graph, and the app state it reads.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct OperationInfo {
     /// Inputs read from the request.
     pub inputs: Vec<Input>,
@@ -37,6 +41,9 @@ pub struct OperationInfo {
     pub states: Vec<(TypeId, &'static str)>,
     /// Dependency-graph errors found while describing (cycles).
     pub errors: Vec<String>,
+    /// Validated inputs (path, query, headers, cookies, body), checked together before
+    /// the handler runs.
+    pub validated: Vec<super::typed::InputSpec>,
 }
 
 /// A handler argument that can describe itself. Every extractor used in a Trellis route

@@ -21,18 +21,25 @@
 mod describe;
 mod peer;
 mod state;
+mod typed;
 
 use std::any::TypeId;
 
-pub use axum::Json;
-pub use axum::extract::{
-    Extension, Form, MatchedPath, OriginalUri, Path, Query, RawPathParams, RawQuery, Request,
-};
+pub use axum::extract::{Extension, MatchedPath, OriginalUri, RawPathParams, RawQuery, Request};
 pub use axum_extra::extract::cookie::{Cookie, CookieJar};
 pub use bytes::Bytes;
 pub use describe::{Describe, HandlerArgs, Input, OperationInfo};
 pub use http::{HeaderMap, Method, Uri};
 pub use peer::PeerAddr;
+pub use typed::{Cookies, Form, Header, InputSpec, Json, Path, Query, Source};
+pub(crate) use typed::{RouteInputs, prevalidate};
+
+/// axum's extractors without validation (errors answered 400 by axum), for types that do
+/// not implement `JsonSchema`.
+pub mod raw {
+    pub use axum::Json;
+    pub use axum::extract::{Form, Path, Query};
+}
 pub use state::State;
 
 use crate::deps::{Dep, DepNode, Dependency, Fresh};
@@ -42,22 +49,22 @@ fn name<T>() -> &'static str {
     std::any::type_name::<T>()
 }
 
-impl<T> Describe for Path<T> {
+impl<T> Describe for raw::Path<T> {
     fn describe(op: &mut OperationInfo) {
         op.inputs.push(Input::Path(name::<T>()));
     }
 }
-impl<T> Describe for Query<T> {
+impl<T> Describe for raw::Query<T> {
     fn describe(op: &mut OperationInfo) {
         op.inputs.push(Input::Query(name::<T>()));
     }
 }
-impl<T> Describe for Json<T> {
+impl<T> Describe for raw::Json<T> {
     fn describe(op: &mut OperationInfo) {
         op.inputs.push(Input::Json(name::<T>()));
     }
 }
-impl<T> Describe for Form<T> {
+impl<T> Describe for raw::Form<T> {
     fn describe(op: &mut OperationInfo) {
         op.inputs.push(Input::Form(name::<T>()));
     }

@@ -7,7 +7,7 @@
 mod error;
 mod file;
 
-pub use axum::Json;
+pub use crate::extract::Json;
 pub use axum::body::Body;
 pub use axum::response::{Html, IntoResponse, IntoResponseParts, Redirect, Response};
 pub use error::HttpError;

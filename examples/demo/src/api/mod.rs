@@ -4,14 +4,17 @@ mod deps;
 
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use trellis::prelude::*;
 
 pub use deps::{ApiClient, CurrentUser, DbSession, TxLog};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct HelloQuery {
+    /// Who to greet.
+    #[schemars(length(max = 100))]
     name: Option<String>,
 }
 
@@ -60,14 +63,16 @@ async fn whoami(Dep(user): Dep<CurrentUser>, Dep(db): Dep<DbSession>) -> Json<Va
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct SlowQuery {
+    /// How long to take, in milliseconds.
+    #[schemars(range(max = 30_000))]
     ms: Option<u64>,
 }
 
 /// `GET /api/slow?ms=2000`: a slow request (try Ctrl-C during it: it finishes first).
 async fn slow(Query(q): Query<SlowQuery>) -> Json<Value> {
-    let ms = q.ms.unwrap_or(2000).min(30_000);
+    let ms = q.ms.unwrap_or(2000);
     tokio::time::sleep(Duration::from_millis(ms)).await;
     Json(json!({ "slept_ms": ms }))
 }

@@ -1,0 +1,535 @@
+//! Validated extractors: [`Path`], [`Query`], [`Header`], [`Cookies`], [`Json`], [`Form`].
+//!
+//! Each reads its source as JSON guided by the target type's schema, validates it (every
+//! error, located), and deserializes it. On a route, all of a handler's validated inputs
+//! are checked together before the handler runs, so one 422 lists the errors of the path,
+//! the query, the headers, the cookies and the body at once, as FastAPI does.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::request::Parts;
+use http::{StatusCode, header};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::describe::{Describe, Input, OperationInfo};
+use crate::response::HttpError;
+use crate::validation::{
+    ErrorItem, Loc, ValidationErrors, Validator, coerce_pairs, coerce_scalar, finish, validator_for,
+};
+
+/// Where a validated input comes from; the first element of every error's `loc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Path parameters.
+    Path,
+    /// The query string.
+    Query,
+    /// Request headers.
+    Header,
+    /// Cookies.
+    Cookie,
+    /// A JSON body.
+    Json,
+    /// An urlencoded form body.
+    Form,
+}
+
+impl Source {
+    /// The name used in `loc`.
+    pub fn loc(self) -> &'static str {
+        match self {
+            Source::Path => "path",
+            Source::Query => "query",
+            Source::Header => "header",
+            Source::Cookie => "cookie",
+            Source::Json | Source::Form => "body",
+        }
+    }
+
+    fn is_body(self) -> bool {
+        matches!(self, Source::Json | Source::Form)
+    }
+}
+
+/// A validated handler input, recorded at start-up (for validation before the handler,
+/// and later for the OpenAPI document).
+#[derive(Clone)]
+pub struct InputSpec {
+    /// The source.
+    pub source: Source,
+    /// The target type's name.
+    pub type_name: &'static str,
+    pub(crate) type_id: TypeId,
+    /// The target type's validator (its JSON Schema inside).
+    pub validator: fn() -> Arc<Validator>,
+}
+
+impl std::fmt::Debug for InputSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputSpec")
+            .field("source", &self.source)
+            .field("type_name", &self.type_name)
+            .finish()
+    }
+}
+
+fn spec<T: JsonSchema + 'static>(source: Source) -> InputSpec {
+    InputSpec {
+        source,
+        type_name: std::any::type_name::<T>(),
+        type_id: TypeId::of::<T>(),
+        validator: validator_for::<T>,
+    }
+}
+
+/// Values that passed validation before the handler, by source and type.
+#[derive(Clone, Default)]
+pub(crate) struct Validated(pub(crate) HashMap<(Source, TypeId), Value>);
+
+/// Read one non-body source of the request as JSON for `validator`, collecting errors.
+pub(crate) fn read_source(
+    source: Source,
+    validator: &Validator,
+    parts: &Parts,
+    path_params: &[(String, String)],
+    errors: &mut Vec<ErrorItem>,
+) -> Value {
+    let mut loc = vec![Loc::from(source.loc())];
+    match source {
+        Source::Path => {
+            let root = validator.resolve(validator.schema());
+            if root.get("properties").is_some() {
+                coerce_pairs(validator, path_params, false, &mut loc, errors)
+            } else if let Some(items) = root.get("prefixItems").and_then(Value::as_array) {
+                let list = items
+                    .iter()
+                    .zip(path_params)
+                    .map(|(schema, (name, raw))| {
+                        loc.push(Loc::Key(name.clone()));
+                        let v = coerce_scalar(validator, schema, raw, &loc, errors);
+                        loc.pop();
+                        v
+                    })
+                    .collect();
+                Value::Array(list)
+            } else {
+                match path_params.first() {
+                    Some((name, raw)) => {
+                        loc.push(Loc::Key(name.clone()));
+                        coerce_scalar(validator, validator.schema(), raw, &loc, errors)
+                    }
+                    None => Value::Null,
+                }
+            }
+        }
+        Source::Query => {
+            let pairs: Vec<(String, String)> =
+                form_pairs(parts.uri.query().unwrap_or("").as_bytes());
+            coerce_pairs(validator, &pairs, false, &mut loc, errors)
+        }
+        Source::Header => {
+            let pairs: Vec<(String, String)> = parts
+                .headers
+                .iter()
+                .filter_map(|(k, v)| {
+                    v.to_str()
+                        .ok()
+                        .map(|v| (k.as_str().to_string(), v.to_string()))
+                })
+                .collect();
+            coerce_pairs(validator, &pairs, true, &mut loc, errors)
+        }
+        Source::Cookie => {
+            let pairs: Vec<(String, String)> = parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .filter_map(|c| {
+                    c.trim()
+                        .split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                })
+                .collect();
+            coerce_pairs(validator, &pairs, false, &mut loc, errors)
+        }
+        Source::Json | Source::Form => Value::Null,
+    }
+}
+
+fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Read a body source as JSON for `validator`. `Err` is an answer other than 422 (415).
+#[allow(clippy::result_large_err)]
+pub(crate) fn read_body(
+    source: Source,
+    validator: &Validator,
+    headers: &http::HeaderMap,
+    body: &Bytes,
+    errors: &mut Vec<ErrorItem>,
+) -> Result<Value, Response> {
+    let loc = vec![Loc::from("body")];
+    if body.is_empty() {
+        errors.push(ErrorItem::new(
+            "missing",
+            loc,
+            "Field required",
+            Value::Null,
+        ));
+        return Ok(Value::Null);
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match source {
+        Source::Json => {
+            if !(mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json")))
+            {
+                return Err(HttpError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    format!("Expected a request body with `Content-Type: application/json`, got `{content_type}`"),
+                )
+                .into_response());
+            }
+            match serde_json::from_slice::<Value>(body) {
+                Ok(v) => Ok(v),
+                Err(e) => {
+                    let offset = line_col_offset(body, e.line(), e.column());
+                    errors.push(
+                        ErrorItem::new(
+                            "json_invalid",
+                            vec![Loc::from("body"), Loc::Index(offset)],
+                            "JSON decode error",
+                            Value::Object(Default::default()),
+                        )
+                        .with_ctx("error", e.to_string()),
+                    );
+                    Ok(Value::Null)
+                }
+            }
+        }
+        Source::Form => {
+            if mime != "application/x-www-form-urlencoded" {
+                return Err(HttpError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    format!("Expected a request body with `Content-Type: application/x-www-form-urlencoded`, got `{content_type}`"),
+                )
+                .into_response());
+            }
+            let pairs = form_pairs(body);
+            Ok(coerce_pairs(
+                validator,
+                &pairs,
+                false,
+                &mut vec![Loc::from("body")],
+                errors,
+            ))
+        }
+        _ => Ok(Value::Null),
+    }
+}
+
+fn line_col_offset(body: &[u8], line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in body.split(|b| *b == b'\n').enumerate() {
+        if i + 1 == line {
+            return offset + column.saturating_sub(1);
+        }
+        offset += l.len() + 1;
+    }
+    offset
+}
+
+/// Validate an already-read value. Errors at places where reading already failed (text
+/// that did not parse as a number, say) are not repeated.
+fn check(
+    validator: &Validator,
+    source: Source,
+    value: &Value,
+    errors: &mut Vec<ErrorItem>,
+    read_from: usize,
+) {
+    if errors[read_from..]
+        .iter()
+        .any(|e| e.loc.len() <= 1 || e.kind == "json_invalid")
+    {
+        return; // the source as a whole could not be read (malformed JSON, no body)
+    }
+    let failed: Vec<Vec<Loc>> = errors[read_from..].iter().map(|e| e.loc.clone()).collect();
+    let mut loc = vec![Loc::from(source.loc())];
+    let mut found = Vec::new();
+    validator.validate(value, &mut loc, &mut found);
+    errors.extend(
+        found
+            .into_iter()
+            .filter(|e| !failed.iter().any(|f| e.loc.starts_with(f))),
+    );
+}
+
+fn path_params(parts: &mut Parts) -> Vec<(String, String)> {
+    // RawPathParams never fails on a matched route; no params otherwise.
+    let params = futures_util::FutureExt::now_or_never(
+        axum::extract::RawPathParams::from_request_parts(parts, &()),
+    );
+    match params {
+        Some(Ok(p)) => p
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Extract a parts-based input: from the values validated before the handler, or read
+/// and validated now (inside a dependency, say).
+#[allow(clippy::result_large_err)] // the error is the response itself, made once
+fn extract_parts<T: DeserializeOwned + JsonSchema + 'static>(
+    parts: &mut Parts,
+    source: Source,
+) -> Result<T, Response> {
+    let loc = vec![Loc::from(source.loc())];
+    let mut errors = Vec::new();
+    let stashed = parts
+        .extensions
+        .get::<Validated>()
+        .and_then(|v| v.0.get(&(source, TypeId::of::<T>())).cloned());
+    let value = match stashed {
+        Some(v) => v,
+        None => {
+            let validator = validator_for::<T>();
+            let params = if source == Source::Path {
+                path_params(parts)
+            } else {
+                Vec::new()
+            };
+            let value = read_source(source, &validator, parts, &params, &mut errors);
+            check(&validator, source, &value, &mut errors, 0);
+            value
+        }
+    };
+    if errors.is_empty()
+        && let Some(t) = finish::<T>(value, &loc, &mut errors)
+    {
+        return Ok(t);
+    }
+    Err(ValidationErrors(errors).into_response())
+}
+
+macro_rules! parts_extractor {
+    ($(#[$doc:meta])* $name:ident, $source:expr, $input:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name<T>(pub T);
+
+        impl<T> std::ops::Deref for $name<T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.0
+            }
+        }
+
+        impl<S: Send + Sync, T: DeserializeOwned + JsonSchema + Send + 'static> FromRequestParts<S> for $name<T> {
+            type Rejection = Response;
+
+            async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+                extract_parts::<T>(parts, $source).map($name)
+            }
+        }
+
+        impl<T: JsonSchema + 'static> Describe for $name<T> {
+            fn describe(op: &mut OperationInfo) {
+                op.inputs.push(Input::$input(std::any::type_name::<T>()));
+                op.validated.push(spec::<T>($source));
+            }
+        }
+    };
+}
+
+parts_extractor!(
+    /// Path parameters, validated: `Path<u64>`, `Path<(String, u32)>`, or a struct whose
+    /// fields are the parameters. Errors are located at `["path", name]`.
+    Path, Source::Path, Path
+);
+parts_extractor!(
+    /// The query string, validated into a struct; repeated keys fill `Vec` fields. Errors
+    /// are located at `["query", field]`.
+    Query, Source::Query, Query
+);
+parts_extractor!(
+    /// Request headers, validated into a struct: field `x_token` reads header `x-token`.
+    Header, Source::Header, Header
+);
+parts_extractor!(
+    /// Cookies, validated into a struct: field `session_id` reads cookie `session_id`.
+    Cookies, Source::Cookie, Cookie
+);
+
+/// Extract a body input from a request whose body has been read.
+async fn extract_body<T: DeserializeOwned + JsonSchema + 'static>(
+    req: Request,
+    source: Source,
+) -> Result<T, Response> {
+    let loc = vec![Loc::from("body")];
+    let stashed = req
+        .extensions()
+        .get::<Validated>()
+        .and_then(|v| v.0.get(&(source, TypeId::of::<T>())).cloned());
+    let mut errors = Vec::new();
+    let value = match stashed {
+        Some(v) => v,
+        None => {
+            let (parts, body) = req.into_parts();
+            let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), &())
+                .await
+                .map_err(IntoResponse::into_response)?;
+            let validator = validator_for::<T>();
+            let value = read_body(source, &validator, &parts.headers, &bytes, &mut errors)?;
+            check(&validator, source, &value, &mut errors, 0);
+            value
+        }
+    };
+    if errors.is_empty()
+        && let Some(t) = finish::<T>(value, &loc, &mut errors)
+    {
+        return Ok(t);
+    }
+    Err(ValidationErrors(errors).into_response())
+}
+
+macro_rules! body_extractor {
+    ($(#[$doc:meta])* $name:ident, $source:expr, $input:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name<T>(pub T);
+
+        impl<T> std::ops::Deref for $name<T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.0
+            }
+        }
+
+        impl<S: Send + Sync, T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest<S> for $name<T> {
+            type Rejection = Response;
+
+            async fn from_request(req: Request, _: &S) -> Result<Self, Response> {
+                extract_body::<T>(req, $source).await.map($name)
+            }
+        }
+
+        impl<T: JsonSchema + 'static> Describe for $name<T> {
+            fn describe(op: &mut OperationInfo) {
+                op.inputs.push(Input::$input(std::any::type_name::<T>()));
+                op.validated.push(spec::<T>($source));
+            }
+        }
+    };
+}
+
+body_extractor!(
+    /// A JSON body, validated: every error of the body in one 422, located at
+    /// `["body", field, ...]`; malformed JSON is `json_invalid`; another content type 415.
+    /// Also a response: `Json(value)` serializes `value`.
+    Json, Source::Json, Json
+);
+body_extractor!(
+    /// An urlencoded form body, validated into a struct.
+    Form, Source::Form, Form
+);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// All the validated inputs of one method of a route, checked before the handler.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteInputs {
+    pub(crate) by_method: Vec<(http::Method, Vec<InputSpec>)>,
+}
+
+/// Route layer: validate every declared input at once; 422 with all errors, or stash the
+/// values for the extractors and call the handler.
+pub(crate) async fn prevalidate(
+    axum::extract::State(inputs): axum::extract::State<Arc<RouteInputs>>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = if req.method() == http::Method::HEAD {
+        http::Method::GET
+    } else {
+        req.method().clone()
+    };
+    let Some((_, specs)) = inputs.by_method.iter().find(|(m, _)| *m == method) else {
+        return next.run(req).await;
+    };
+    let (mut parts, body) = req.into_parts();
+    let params = if specs.iter().any(|s| s.source == Source::Path) {
+        path_params(&mut parts)
+    } else {
+        Vec::new()
+    };
+    let mut errors = Vec::new();
+    let mut stash = Validated::default();
+    let mut body_bytes: Option<Bytes> = None;
+    let mut body = Some(body);
+    for spec in specs {
+        let validator = (spec.validator)();
+        let before = errors.len();
+        let value = if spec.source.is_body() {
+            let bytes = match &body_bytes {
+                Some(b) => b.clone(),
+                None => {
+                    let b = body.take().unwrap_or_default();
+                    match Bytes::from_request(Request::from_parts(parts.clone(), b), &()).await {
+                        Ok(bytes) => {
+                            body_bytes = Some(bytes.clone());
+                            bytes
+                        }
+                        Err(rejection) => return rejection.into_response(),
+                    }
+                }
+            };
+            match read_body(spec.source, &validator, &parts.headers, &bytes, &mut errors) {
+                Ok(v) => v,
+                Err(resp) => return resp,
+            }
+        } else {
+            read_source(spec.source, &validator, &parts, &params, &mut errors)
+        };
+        check(&validator, spec.source, &value, &mut errors, before);
+        stash.0.insert((spec.source, spec.type_id), value);
+    }
+    if !errors.is_empty() {
+        return ValidationErrors(errors).into_response();
+    }
+    parts.extensions.insert(stash);
+    let body = match (body_bytes, body) {
+        (Some(bytes), _) => axum::body::Body::from(bytes),
+        (None, Some(b)) => b,
+        (None, None) => axum::body::Body::empty(),
+    };
+    next.run(Request::from_parts(parts, body)).await
+}
