@@ -26,10 +26,14 @@ pub mod cli;
 pub mod guide;
 
 pub use cli::run;
+/// JSON Schema derive for validated types: `#[derive(JsonSchema)]`.
+pub use schemars::{self, JsonSchema};
 pub use trellis_http::{
     App, AppConfig, AppState, BuiltApp, Method, StatusCode, app, deps, extract, handler, http,
     middleware, response, routing, server, settings, testing,
 };
+#[cfg(feature = "openapi")]
+pub use trellis_openapi as openapi;
 #[cfg(feature = "templates")]
 pub use trellis_templates as templates;
 
@@ -37,7 +41,8 @@ pub use trellis_templates as templates;
 pub mod prelude {
     pub use crate::deps::{Declare, Dep, Dependency, Fresh, Outcome, Resolver};
     pub use crate::extract::{
-        Bytes, Cookie, CookieJar, Describe, Form, HeaderMap, Json, Path, Query, Request, State,
+        Bytes, Cookie, CookieJar, Cookies, Describe, Form, Header, HeaderMap, Json, Path, PeerAddr,
+        Query, Request, State,
     };
     pub use crate::handler::blocking;
     pub use crate::middleware::{Next, from_fn};
@@ -47,7 +52,7 @@ pub mod prelude {
     pub use crate::routing::{Router, Urls, delete, get, options, patch, post, put};
     #[cfg(feature = "templates")]
     pub use crate::templates::{Templates, context};
-    pub use crate::{App, AppConfig, Method, StatusCode};
+    pub use crate::{App, AppConfig, JsonSchema, Method, StatusCode};
 }
 
 /// The README's examples, compiled as doc tests so they cannot rot.

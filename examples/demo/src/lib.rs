@@ -25,6 +25,11 @@ pub fn app() -> App {
         .install(trellis::templates::app())
         .install(blog::app())
         .install(api::app())
+        .install(trellis::openapi::app(trellis::openapi::OpenApiConfig {
+            title: "Trellis demo".into(),
+            description: Some("The demo site's JSON API.".into()),
+            ..Default::default()
+        }))
         .route("/", get(pages::home).name("home"))
         .route("/plaintext", get(pages::plaintext).name("plaintext"))
         .route("/json", get(pages::json).name("json"))

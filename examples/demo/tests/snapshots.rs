@@ -21,3 +21,21 @@ fn check_deploy_report_for_development_settings() {
     s.allowed_hosts.retain(|h| h != trellis::testing::TEST_HOST);
     insta::assert_snapshot!(check_report(&deploy_checks(&s)));
 }
+
+#[test]
+fn openapi_document_of_the_demo() {
+    let client = TestClient::new(demo::app());
+    let api = client
+        .state()
+        .get::<trellis::openapi::OpenApi>()
+        .expect("the OpenAPI battery is installed");
+    insta::assert_json_snapshot!(*api.document);
+}
+
+#[tokio::test]
+async fn openapi_json_is_served_in_debug() {
+    let client = TestClient::new(demo::app());
+    let r = client.get("/openapi.json").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>()["openapi"], "3.1.0");
+}

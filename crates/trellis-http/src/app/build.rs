@@ -88,6 +88,8 @@ pub struct BuildContext<'a> {
     pub urls: &'a Urls,
     /// Template folders: the project's first, then each app's in install order.
     pub template_dirs: &'a [PathBuf],
+    /// Every route, with what each handler reads (for generated documents like OpenAPI).
+    pub routes: &'a [RouteInfo],
     /// App-scoped state: insert singletons here.
     pub states: &'a mut StateMap,
 }
@@ -218,6 +220,7 @@ impl App {
                     settings: &settings,
                     urls: &urls,
                     template_dirs: &template_dirs,
+                    routes: &infos,
                     states: &mut states,
                 };
                 hook(&mut cx).map_err(|message| StartupError::Hook {
