@@ -263,7 +263,7 @@ pub fn document(routes: &[RouteInfo], info: &DocumentInfo) -> Value {
     let mut paths = Map::new();
     let mut tags: BTreeMap<String, ()> = BTreeMap::new();
     let mut validates_anywhere = false;
-    for route in routes.iter().filter(|r| r.is_api()) {
+    for route in routes.iter().filter(|r| r.is_api() && !r.is_hidden()) {
         let path = openapi_path(route);
         if info
             .hidden_paths

@@ -196,6 +196,7 @@ impl App {
                 pattern: r.pattern.clone(),
                 name: r.name.clone(),
                 api: r.api,
+                hidden: r.route.hidden,
                 ops: r.route.ops.clone(),
             });
         }

@@ -13,6 +13,7 @@ pub struct MethodRoute {
     pub(crate) inner: axum::routing::MethodRouter,
     pub(crate) ops: Vec<(Method, OperationInfo)>,
     pub(crate) name: Option<String>,
+    pub(crate) hidden: bool,
 }
 
 impl std::fmt::Debug for MethodRoute {
@@ -46,6 +47,7 @@ macro_rules! method_fns {
                     inner: axum::routing::$fn_name(handler),
                     ops: vec![(Method::$method, describe::<T>())],
                     name: None,
+                    hidden: false,
                 }
             }
         )*
@@ -74,6 +76,14 @@ impl MethodRoute {
     #[must_use]
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Leave this route out of generated API documents (OpenAPI), like FastAPI's
+    /// `include_in_schema=False`.
+    #[must_use]
+    pub fn hidden(mut self) -> Self {
+        self.hidden = true;
         self
     }
 
@@ -243,6 +253,7 @@ pub struct RouteInfo {
     pub(crate) pattern: Pattern,
     pub(crate) name: Option<String>,
     pub(crate) api: bool,
+    pub(crate) hidden: bool,
     pub(crate) ops: Vec<(Method, OperationInfo)>,
 }
 
@@ -255,6 +266,11 @@ impl RouteInfo {
     /// The qualified name (`blog:post-detail`), if named.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// Whether the route is left out of generated API documents.
+    pub fn is_hidden(&self) -> bool {
+        self.hidden
     }
 
     /// Whether errors on this route are answered as JSON.

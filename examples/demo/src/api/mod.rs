@@ -118,10 +118,10 @@ pub fn app() -> AppConfig {
             .route("/echo", post(echo).name("echo"))
             .route("/fib/{n:int}", get(blocking(fib)).name("fib"))
             .route("/whoami", get(whoami).name("whoami"))
-            .route("/slow", get(slow).name("slow"))
-            .route("/panic", get(panics).name("panic"))
+            .route("/slow", get(slow).name("slow").hidden())
+            .route("/panic", get(panics).name("panic").hidden())
             .route("/items", get(items).name("items"))
             .route("/items/{id:int}", get(item).name("item"))
-            .route("/stream", get(stream).name("stream")),
+            .route("/stream", get(stream).name("stream").hidden()),
     )
 }
