@@ -263,6 +263,7 @@ pub fn document(routes: &[RouteInfo], info: &DocumentInfo) -> Value {
     let mut paths = Map::new();
     let mut tags: BTreeMap<String, ()> = BTreeMap::new();
     let mut validates_anywhere = false;
+    let mut security_schemes: BTreeMap<String, Value> = BTreeMap::new();
     for route in routes.iter().filter(|r| r.is_api() && !r.is_hidden()) {
         let path = openapi_path(route);
         if info
@@ -334,10 +335,37 @@ pub fn document(routes: &[RouteInfo], info: &DocumentInfo) -> Value {
                 operation.insert("requestBody".into(), b);
             }
             let mut responses = Map::new();
-            responses.insert(
-                "200".into(),
-                json!({"description": "Successful Response", "content": {"application/json": {"schema": {}}}}),
-            );
+            if op.responses.is_empty() {
+                responses.insert(
+                    "200".into(),
+                    json!({"description": "Successful Response", "content": {"application/json": {"schema": {}}}}),
+                );
+            }
+            for r in &op.responses {
+                let mut resp = json!({ "description": r.description });
+                if let Some(schema_fn) = r.schema {
+                    let root = components.add_root(&schema_fn());
+                    resp["content"] =
+                        json!({ "application/json": { "schema": components.body_ref(root) } });
+                }
+                responses.insert(r.status.to_string(), resp);
+            }
+            // Security schemes enforced by the operation's dependencies.
+            let mut security = Vec::new();
+            for node in op.dependencies.iter().flat_map(|d| d.walk()) {
+                for scheme in &node.security {
+                    let def: Value =
+                        serde_json::from_str(&scheme.definition).unwrap_or(Value::Null);
+                    security_schemes.entry(scheme.name.clone()).or_insert(def);
+                    let req = json!({ scheme.name.clone(): scheme.scopes });
+                    if !security.contains(&req) {
+                        security.push(req);
+                    }
+                }
+            }
+            if !security.is_empty() {
+                operation.insert("security".into(), Value::Array(security));
+            }
             if !op.validated.is_empty() {
                 validates_anywhere = true;
                 responses.insert(
@@ -369,8 +397,15 @@ pub fn document(routes: &[RouteInfo], info: &DocumentInfo) -> Value {
     if !tags.is_empty() {
         doc["tags"] = Value::Array(tags.keys().map(|t| json!({"name": t})).collect());
     }
+    let mut comps = Map::new();
     if !components.schemas.is_empty() {
-        doc["components"] = json!({ "schemas": components.schemas });
+        comps.insert("schemas".into(), json!(components.schemas));
+    }
+    if !security_schemes.is_empty() {
+        comps.insert("securitySchemes".into(), json!(security_schemes));
+    }
+    if !comps.is_empty() {
+        doc["components"] = Value::Object(comps);
     }
     doc
 }

@@ -15,6 +15,57 @@ pub struct DepNode {
     pub cached: bool,
     /// Sub-dependencies, in declaration order.
     pub children: Vec<DepNode>,
+    /// Security schemes this dependency enforces (for the OpenAPI document).
+    pub security: Vec<SecurityScheme>,
+}
+
+/// An authentication scheme a dependency enforces, as OpenAPI describes it (FastAPI's
+/// `Security()`): declared with [`Declare::security`], listed in the document's
+/// `components/securitySchemes` and on every operation that uses the dependency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityScheme {
+    /// The scheme's name in `components/securitySchemes`.
+    pub name: String,
+    /// Its OpenAPI definition (`{"type": "http", "scheme": "bearer"}`), as JSON text.
+    pub definition: String,
+    /// Scopes required (OAuth2).
+    pub scopes: Vec<String>,
+}
+
+impl SecurityScheme {
+    /// HTTP bearer authentication (`Authorization: Bearer <token>`).
+    pub fn http_bearer(name: &str) -> Self {
+        SecurityScheme {
+            name: name.into(),
+            definition: r#"{"type":"http","scheme":"bearer"}"#.into(),
+            scopes: Vec::new(),
+        }
+    }
+
+    /// An API key in a header.
+    pub fn api_key_header(name: &str, header: &str) -> Self {
+        let definition =
+            serde_json::json!({"type": "apiKey", "in": "header", "name": header}).to_string();
+        SecurityScheme {
+            name: name.into(),
+            definition,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// OAuth2 password flow with its token URL and the scopes this use requires.
+    pub fn oauth2_password(name: &str, token_url: &str, scopes: &[&str]) -> Self {
+        let all: serde_json::Map<String, serde_json::Value> = scopes
+            .iter()
+            .map(|s| (s.to_string(), serde_json::Value::String(String::new())))
+            .collect();
+        let definition = serde_json::json!({"type": "oauth2", "flows": {"password": {"tokenUrl": token_url, "scopes": all}}}).to_string();
+        SecurityScheme {
+            name: name.into(),
+            definition,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        }
+    }
 }
 
 impl DepNode {
@@ -40,6 +91,7 @@ impl DepNode {
         stack.push((id, name));
         let mut declare = Declare {
             children: Vec::new(),
+            security: Vec::new(),
             stack: std::mem::take(stack),
             error: None,
         };
@@ -54,6 +106,7 @@ impl DepNode {
             type_name: name,
             cached,
             children: declare.children,
+            security: declare.security,
         })
     }
 
@@ -71,11 +124,18 @@ impl DepNode {
 #[derive(Debug)]
 pub struct Declare {
     children: Vec<DepNode>,
+    security: Vec<SecurityScheme>,
     stack: Vec<(TypeId, &'static str)>,
     error: Option<String>,
 }
 
 impl Declare {
+    /// `Self` enforces this security scheme (documented in OpenAPI).
+    pub fn security(&mut self, scheme: SecurityScheme) -> &mut Self {
+        self.security.push(scheme);
+        self
+    }
+
     /// `Self` depends on `T` (cached per request).
     pub fn depends_on<T: Dependency>(&mut self) -> &mut Self {
         self.add::<T>(true)

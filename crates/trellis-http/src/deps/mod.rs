@@ -48,7 +48,7 @@ mod scope;
 
 use std::future::Future;
 
-pub use graph::{Declare, DepNode};
+pub use graph::{Declare, DepNode, SecurityScheme};
 pub use resolver::Resolver;
 pub(crate) use scope::ScopeFuture;
 pub use scope::{Outcome, RequestScope};

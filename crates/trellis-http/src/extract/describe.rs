@@ -44,6 +44,28 @@ pub struct OperationInfo {
     /// Validated inputs (path, query, headers, cookies, body), checked together before
     /// the handler runs.
     pub validated: Vec<super::typed::InputSpec>,
+    /// Documented responses (`MethodRoute::response`), in order.
+    pub responses: Vec<ResponseSpec>,
+}
+
+/// A documented response of an operation.
+#[derive(Clone)]
+pub struct ResponseSpec {
+    /// The status code.
+    pub status: u16,
+    /// What it means.
+    pub description: String,
+    /// The JSON Schema of the body, if it has one.
+    pub schema: Option<fn() -> serde_json::Value>,
+}
+
+impl std::fmt::Debug for ResponseSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseSpec")
+            .field("status", &self.status)
+            .field("description", &self.description)
+            .finish()
+    }
 }
 
 /// A handler argument that can describe itself. Every extractor used in a Trellis route

@@ -6,9 +6,11 @@
 
 mod error;
 mod file;
+mod status;
 
 pub use crate::extract::Json;
 pub use axum::body::Body;
 pub use axum::response::{Html, IntoResponse, IntoResponseParts, Redirect, Response};
 pub use error::HttpError;
 pub use file::FileResponse;
+pub use status::{Created, ErrorDetail, NoContent};

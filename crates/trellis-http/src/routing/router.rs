@@ -79,6 +79,39 @@ impl MethodRoute {
         self
     }
 
+    /// Document a response of the method added last: its status, meaning and body type.
+    ///
+    /// ```
+    /// use trellis_http::routing::get;
+    /// use trellis_http::response::HttpError;
+    ///
+    /// #[derive(serde::Serialize, schemars::JsonSchema)]
+    /// struct Item { id: u64 }
+    ///
+    /// async fn show() -> Result<trellis_http::extract::Json<Item>, HttpError> { Err(HttpError::not_found("no")) }
+    ///
+    /// let route = get(show).response::<Item>(200, "The item").response::<()>(404, "No such item");
+    /// ```
+    #[must_use]
+    pub fn response<T: schemars::JsonSchema + 'static>(
+        mut self,
+        status: u16,
+        description: &str,
+    ) -> Self {
+        fn schema<T: schemars::JsonSchema>() -> serde_json::Value {
+            schemars::schema_for!(T).to_value()
+        }
+        let is_unit = std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>();
+        if let Some((_, op)) = self.ops.last_mut() {
+            op.responses.push(crate::extract::ResponseSpec {
+                status,
+                description: description.to_string(),
+                schema: if is_unit { None } else { Some(schema::<T>) },
+            });
+        }
+        self
+    }
+
     /// Leave this route out of generated API documents (OpenAPI), like FastAPI's
     /// `include_in_schema=False`.
     #[must_use]

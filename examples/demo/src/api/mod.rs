@@ -1,6 +1,7 @@
 //! The JSON API app, mounted at `/api` (errors answered as JSON).
 
 mod deps;
+pub mod items;
 
 use std::time::Duration;
 
@@ -82,23 +83,6 @@ async fn panics() -> &'static str {
     panic!("this handler panics on purpose (demo)")
 }
 
-/// `GET /api/items`: a large JSON response (gzip applies above 200 bytes).
-async fn items() -> Json<Value> {
-    let items: Vec<Value> = (1..=200)
-        .map(|i| json!({ "id": i, "name": format!("Item {i}"), "price": f64::from(i) * 1.25 }))
-        .collect();
-    Json(json!({ "items": items }))
-}
-
-/// `GET /api/items/{id}`: 404 as `{"detail": ...}` for a missing item.
-async fn item(Path(id): Path<u64>) -> Result<Json<Value>, HttpError> {
-    if (1..=200).contains(&id) {
-        Ok(Json(json!({ "id": id, "name": format!("Item {id}") })))
-    } else {
-        Err(HttpError::not_found(format!("Item {id} not found")))
-    }
-}
-
 /// `GET /api/stream`: a streamed body, one line at a time.
 async fn stream() -> Response {
     let lines =
@@ -112,16 +96,18 @@ async fn stream() -> Response {
 
 /// The installable API app.
 pub fn app() -> AppConfig {
-    AppConfig::new("api").state(TxLog::default()).routes(
-        Router::api()
-            .route("/hello", get(hello).name("hello"))
-            .route("/echo", post(echo).name("echo"))
-            .route("/fib/{n:int}", get(blocking(fib)).name("fib"))
-            .route("/whoami", get(whoami).name("whoami"))
-            .route("/slow", get(slow).name("slow").hidden())
-            .route("/panic", get(panics).name("panic").hidden())
-            .route("/items", get(items).name("items"))
-            .route("/items/{id:int}", get(item).name("item"))
-            .route("/stream", get(stream).name("stream").hidden()),
-    )
+    let router = items::routes(Router::api());
+    AppConfig::new("api")
+        .state(TxLog::default())
+        .state(items::ItemStore::default())
+        .routes(
+            router
+                .route("/hello", get(hello).name("hello"))
+                .route("/echo", post(echo).name("echo"))
+                .route("/fib/{n:int}", get(blocking(fib)).name("fib"))
+                .route("/whoami", get(whoami).name("whoami"))
+                .route("/slow", get(slow).name("slow").hidden())
+                .route("/panic", get(panics).name("panic").hidden())
+                .route("/stream", get(stream).name("stream").hidden()),
+        )
 }
