@@ -21,6 +21,23 @@ pub struct DocumentInfo {
     pub description: Option<String>,
     /// Paths left out of the document (the docs pages themselves, say).
     pub hidden_paths: Vec<String>,
+    /// The status validation errors are answered with (422 unless the app says otherwise).
+    pub validation_status: u16,
+    /// The schema of a custom validation error body (`None`: FastAPI's `HTTPValidationError`).
+    pub validation_schema: Option<Value>,
+}
+
+impl Default for DocumentInfo {
+    fn default() -> Self {
+        DocumentInfo {
+            title: "API".into(),
+            version: "0.1.0".into(),
+            description: None,
+            hidden_paths: Vec::new(),
+            validation_status: 422,
+            validation_schema: None,
+        }
+    }
 }
 
 /// Schemas collected for `components/schemas`, without duplicate names.
@@ -368,12 +385,16 @@ pub fn document(routes: &[RouteInfo], info: &DocumentInfo) -> Value {
             }
             if !op.validated.is_empty() {
                 validates_anywhere = true;
+                let schema = match &info.validation_schema {
+                    Some(custom) => {
+                        let root = components.add_root(custom);
+                        components.body_ref(root)
+                    }
+                    None => json!({"$ref": "#/components/schemas/HTTPValidationError"}),
+                };
                 responses.insert(
-                    "422".into(),
-                    json!({
-                        "description": "Validation Error",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
-                    }),
+                    info.validation_status.to_string(),
+                    json!({ "description": "Validation Error", "content": {"application/json": {"schema": schema}} }),
                 );
             }
             operation.insert("responses".into(), Value::Object(responses));
@@ -386,7 +407,7 @@ pub fn document(routes: &[RouteInfo], info: &DocumentInfo) -> Value {
             paths.insert(path, Value::Object(item));
         }
     }
-    if validates_anywhere {
+    if validates_anywhere && info.validation_schema.is_none() {
         validation_schemas(&mut components);
     }
     let mut info_obj = json!({ "title": info.title, "version": info.version });

@@ -31,6 +31,7 @@ use trellis_http::app::Command;
 use trellis_http::extract::State;
 use trellis_http::response::{HttpError, IntoResponse, Response};
 use trellis_http::routing::{Router, get};
+use trellis_http::validation::ValidationResponse;
 
 pub use generate::{DocumentInfo, document};
 
@@ -107,11 +108,18 @@ pub fn app(config: OpenApiConfig) -> AppConfig {
         .namespace("openapi")
         .routes(Router::new().route(&url, get(openapi_json).name("openapi-json")))
         .on_build(move |cx| {
+            let validation = cx
+                .states
+                .get::<ValidationResponse>()
+                .cloned()
+                .unwrap_or_default();
             let info = DocumentInfo {
                 title: cfg.title.clone(),
                 version: cfg.version.clone(),
                 description: cfg.description.clone(),
                 hidden_paths: hidden.clone(),
+                validation_status: validation.status.as_u16(),
+                validation_schema: validation.schema.map(|f| f()),
             };
             let doc = document(cx.routes, &info);
             let served = match cfg.serve {

@@ -202,6 +202,24 @@ impl App {
         self
     }
 
+    /// Answer validation errors with another status and body shape than FastAPI's 422
+    /// `{"detail": [...]}` (the OpenAPI document follows).
+    ///
+    /// ```
+    /// use trellis_http::{App, StatusCode};
+    /// use trellis_http::validation::ValidationResponse;
+    ///
+    /// let app = App::new("t").validation_errors(ValidationResponse::custom(
+    ///     StatusCode::BAD_REQUEST,
+    ///     |errors| serde_json::json!({ "errors": errors.iter().map(|e| e.msg.clone()).collect::<Vec<_>>() }),
+    ///     None,
+    /// ));
+    /// ```
+    #[must_use]
+    pub fn validation_errors(self, response: crate::validation::ValidationResponse) -> Self {
+        self.state(response)
+    }
+
     /// Replace a dependency by a fixed value everywhere it is used (tests).
     ///
     /// ```

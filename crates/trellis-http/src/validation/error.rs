@@ -78,12 +78,68 @@ impl ValidationErrors {
     }
 }
 
+type RenderFn = dyn Fn(&[ErrorItem]) -> Value + Send + Sync;
+
+/// How an app answers validation errors: FastAPI's 422 `{"detail": [...]}` by default;
+/// another status and body shape when the project says so (`App::validation_errors`).
+/// The OpenAPI document follows.
+#[derive(Clone)]
+pub struct ValidationResponse {
+    /// The status answered.
+    pub status: StatusCode,
+    render: Option<std::sync::Arc<RenderFn>>,
+    /// The JSON Schema of the body, for the OpenAPI document (`None`: FastAPI's
+    /// `HTTPValidationError`).
+    pub schema: Option<fn() -> Value>,
+}
+
+impl std::fmt::Debug for ValidationResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValidationResponse")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ValidationResponse {
+    fn default() -> Self {
+        ValidationResponse {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            render: None,
+            schema: None,
+        }
+    }
+}
+
+impl ValidationResponse {
+    /// Answer with `status` and the body `render` makes from the errors; `schema` documents it.
+    pub fn custom(
+        status: StatusCode,
+        render: impl Fn(&[ErrorItem]) -> Value + Send + Sync + 'static,
+        schema: Option<fn() -> Value>,
+    ) -> Self {
+        ValidationResponse {
+            status,
+            render: Some(std::sync::Arc::new(render)),
+            schema,
+        }
+    }
+
+    /// The answer for these errors.
+    pub fn respond(&self, errors: &[ErrorItem]) -> Response {
+        let body = match &self.render {
+            Some(f) => f(errors),
+            None => serde_json::json!({ "detail": errors }),
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
 impl IntoResponse for ValidationErrors {
     fn into_response(self) -> Response {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(serde_json::json!({ "detail": self.0 })),
-        )
-            .into_response()
+        match crate::app::current_app().and_then(|a| a.get::<ValidationResponse>().cloned()) {
+            Some(custom) => custom.respond(&self.0),
+            None => ValidationResponse::default().respond(&self.0),
+        }
     }
 }

@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
 pub use coerce::{coerce_pairs, coerce_scalar};
-pub use error::{ErrorItem, Loc, ValidationErrors};
+pub use error::{ErrorItem, Loc, ValidationErrors, ValidationResponse};
 pub use schema::Validator;
 
 use schemars::JsonSchema;
