@@ -57,8 +57,12 @@ pub struct OpenApiConfig {
     pub description: Option<String>,
     /// Where the document is served.
     pub openapi_url: String,
-    /// When it is served.
+    /// When it and the docs pages are served.
     pub serve: Serve,
+    /// The Swagger UI page (`None`: off).
+    pub swagger_path: Option<String>,
+    /// The ReDoc page (`None`: off).
+    pub redoc_path: Option<String>,
 }
 
 impl Default for OpenApiConfig {
@@ -69,6 +73,8 @@ impl Default for OpenApiConfig {
             description: None,
             openapi_url: "/openapi.json".into(),
             serve: Serve::InDebug,
+            swagger_path: Some("/docs".into()),
+            redoc_path: Some("/redoc".into()),
         }
     }
 }
@@ -82,10 +88,19 @@ pub struct OpenApi {
     pub served: bool,
 }
 
-async fn openapi_json(State(api): State<OpenApi>) -> Response {
-    if !api.served {
-        return HttpError::not_found("Not Found").into_response();
+/// Route guard: the battery's routes answer 404 when the document is not served.
+async fn when_served(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let served = trellis_http::AppState::current()
+        .and_then(|a| a.get::<OpenApi>().map(|o| o.served))
+        .unwrap_or(false);
+    if served {
+        next.run(req).await
+    } else {
+        HttpError::not_found("Not Found").into_response()
     }
+}
+
+async fn openapi_json(State(api): State<OpenApi>) -> Response {
     let mut resp = axum_json(&api.document);
     resp.headers_mut().insert(
         http::header::CACHE_CONTROL,
@@ -103,10 +118,20 @@ pub fn app(config: OpenApiConfig) -> AppConfig {
     let url = config.openapi_url.clone();
     let hidden = vec![url.clone()];
     let cfg = config.clone();
+    let docs = ui::docs_router(&ui::DocsConfig {
+        openapi_url: url.clone(),
+        swagger_path: config.swagger_path.clone(),
+        redoc_path: config.redoc_path.clone(),
+        title: config.title.clone(),
+    });
+    let mut router = Router::new().route(&url, get(openapi_json).name("openapi-json"));
+    if config.swagger_path.is_some() || config.redoc_path.is_some() {
+        router = router.include("", docs);
+    }
     AppConfig::new("openapi")
         .mount("/")
         .namespace("openapi")
-        .routes(Router::new().route(&url, get(openapi_json).name("openapi-json")))
+        .routes(router.route_layer(axum::middleware::from_fn(when_served)))
         .on_build(move |cx| {
             let validation = cx
                 .states

@@ -185,3 +185,17 @@ async fn a_custom_validation_answer_is_followed_by_the_document() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn docs_pages_follow_the_switch() {
+    let client = TestClient::new(app());
+    assert_eq!(client.get("/docs").await.status(), 200);
+    assert_eq!(client.get("/redoc").await.status(), 200);
+    let prod = app().settings(|s| {
+        s.debug = false;
+        s.secret_key = Some("k8#Jd93!mQz0Lw7@xP2vR5tY1uN6bC4eF8gH0iJ3kM9oS2aD7q".into());
+    });
+    let client = TestClient::new(prod);
+    assert_eq!(client.get("/docs").await.status(), 404);
+    assert_eq!(client.get("/redoc").await.status(), 404);
+}

@@ -151,7 +151,7 @@ impl App {
         for app in &mut all_apps {
             let router = std::mem::take(&mut app.router);
             let ns: Vec<String> = app.effective_namespace().into_iter().collect();
-            router.flatten(&app.effective_prefix(), &ns, false, &mut flat)?;
+            router.flatten(&app.effective_prefix(), &ns, false, &[], &mut flat)?;
         }
 
         // 2. Names and conflicts.
@@ -282,6 +282,10 @@ impl App {
                     pattern,
                     check_converters,
                 ));
+            }
+            // Route layers of the enclosing routers: the outermost router's runs first.
+            for layer in r.layers.iter().rev() {
+                method_router = layer(method_router);
             }
             router = router.route(&r.pattern.to_router_path(), method_router);
         }

@@ -76,6 +76,11 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// The app of the request being handled on this task (`None` outside a request).
+    pub fn current() -> Option<AppState> {
+        current_app()
+    }
+
     /// The project's label (`App::new("demo")`).
     pub fn label(&self) -> &str {
         &self.0.label

@@ -157,7 +157,12 @@ pub(crate) enum Entry {
 pub struct Router {
     pub(crate) entries: Vec<Entry>,
     pub(crate) api: bool,
+    pub(crate) layers: Vec<RouteLayerFn>,
 }
+
+pub(crate) type RouteLayerFn = std::sync::Arc<
+    dyn Fn(axum::routing::MethodRouter) -> axum::routing::MethodRouter + Send + Sync,
+>;
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -178,8 +183,31 @@ impl Router {
     pub fn api() -> Self {
         Router {
             entries: Vec::new(),
+            layers: Vec::new(),
             api: true,
         }
+    }
+
+    /// Wrap every route of this router (and of the routers it includes) in a tower layer
+    /// that runs after the route matched, like axum's `route_layer`: a guard on a group of
+    /// routes.
+    #[must_use]
+    pub fn route_layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<axum::extract::Request, Error = std::convert::Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response:
+            axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+    {
+        self.layers.push(std::sync::Arc::new(
+            move |mr: axum::routing::MethodRouter| mr.route_layer(layer.clone()),
+        ));
+        self
     }
 
     /// Add a route.
@@ -218,6 +246,7 @@ impl Router {
         prefix: &str,
         namespace: &[String],
         api: bool,
+        inherited: &[RouteLayerFn],
         out: &mut Flattened,
     ) -> Result<(), PatternError> {
         let api = api || self.api;
@@ -234,11 +263,14 @@ impl Router {
                         parts.push(n);
                         parts.join(":")
                     });
+                    let mut layers = inherited.to_vec();
+                    layers.extend(self.layers.iter().cloned());
                     out.routes.push(FlatRoute {
                         pattern,
                         name,
                         api,
                         route: *route,
+                        layers,
                     });
                 }
                 Entry::Include {
@@ -259,7 +291,9 @@ impl Router {
                     );
                     let mut chain = namespace.to_vec();
                     chain.extend(ns);
-                    router.flatten(&full, &chain, api, out)?;
+                    let mut inner_layers = inherited.to_vec();
+                    inner_layers.extend(self.layers.iter().cloned());
+                    router.flatten(&full, &chain, api, &inner_layers, out)?;
                 }
             }
         }
@@ -272,6 +306,8 @@ pub(crate) struct FlatRoute {
     pub(crate) name: Option<String>,
     pub(crate) api: bool,
     pub(crate) route: MethodRoute,
+    /// Route layers of the enclosing routers, outermost router first.
+    pub(crate) layers: Vec<RouteLayerFn>,
 }
 
 #[derive(Default)]
