@@ -25,6 +25,8 @@ pub struct DocumentInfo {
     pub validation_status: u16,
     /// The schema of a custom validation error body (`None`: FastAPI's `HTTPValidationError`).
     pub validation_schema: Option<Value>,
+    /// `servers` (URLs), if any.
+    pub servers: Vec<String>,
 }
 
 impl Default for DocumentInfo {
@@ -36,6 +38,7 @@ impl Default for DocumentInfo {
             hidden_paths: Vec::new(),
             validation_status: 422,
             validation_schema: None,
+            servers: Vec::new(),
         }
     }
 }
@@ -293,16 +296,35 @@ pub fn document(routes: &[RouteInfo], info: &DocumentInfo) -> Value {
         let mut item = Map::new();
         for (method, op) in route.operations() {
             let mut operation = Map::new();
-            let tag = route
-                .name()
-                .and_then(|n| n.split_once(':'))
-                .map(|(ns, _)| ns.to_string());
-            if let Some(t) = &tag {
-                tags.insert(t.clone(), ());
-                operation.insert("tags".into(), json!([t]));
+            let op_tags: Vec<String> = if op.docs.tags.is_empty() {
+                route
+                    .name()
+                    .and_then(|n| n.split_once(':'))
+                    .map(|(ns, _)| vec![ns.to_string()])
+                    .unwrap_or_default()
+            } else {
+                op.docs.tags.clone()
+            };
+            if !op_tags.is_empty() {
+                for t in &op_tags {
+                    tags.insert(t.clone(), ());
+                }
+                operation.insert("tags".into(), json!(op_tags));
             }
-            if let Some(name) = route.name() {
-                operation.insert("summary".into(), Value::String(humanize(name)));
+            match (&op.docs.summary, route.name()) {
+                (Some(s), _) => {
+                    operation.insert("summary".into(), Value::String(s.clone()));
+                }
+                (None, Some(name)) => {
+                    operation.insert("summary".into(), Value::String(humanize(name)));
+                }
+                (None, None) => {}
+            }
+            if let Some(d) = &op.docs.description {
+                operation.insert("description".into(), Value::String(d.clone()));
+            }
+            if op.docs.deprecated {
+                operation.insert("deprecated".into(), Value::Bool(true));
             }
             operation.insert(
                 "operationId".into(),
@@ -415,6 +437,9 @@ pub fn document(routes: &[RouteInfo], info: &DocumentInfo) -> Value {
         info_obj["description"] = Value::String(d.clone());
     }
     let mut doc = json!({ "openapi": "3.1.0", "info": info_obj, "paths": paths });
+    if !info.servers.is_empty() {
+        doc["servers"] = Value::Array(info.servers.iter().map(|u| json!({ "url": u })).collect());
+    }
     if !tags.is_empty() {
         doc["tags"] = Value::Array(tags.keys().map(|t| json!({"name": t})).collect());
     }

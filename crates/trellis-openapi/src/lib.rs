@@ -63,6 +63,8 @@ pub struct OpenApiConfig {
     pub swagger_path: Option<String>,
     /// The ReDoc page (`None`: off).
     pub redoc_path: Option<String>,
+    /// `servers` of the document (URLs); none by default (the serving host).
+    pub servers: Vec<String>,
 }
 
 impl Default for OpenApiConfig {
@@ -75,6 +77,7 @@ impl Default for OpenApiConfig {
             serve: Serve::InDebug,
             swagger_path: Some("/docs".into()),
             redoc_path: Some("/redoc".into()),
+            servers: Vec::new(),
         }
     }
 }
@@ -145,6 +148,7 @@ pub fn app(config: OpenApiConfig) -> AppConfig {
                 hidden_paths: hidden.clone(),
                 validation_status: validation.status.as_u16(),
                 validation_schema: validation.schema.map(|f| f()),
+                servers: cfg.servers.clone(),
             };
             let doc = document(cx.routes, &info);
             let served = match cfg.serve {

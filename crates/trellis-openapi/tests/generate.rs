@@ -61,7 +61,15 @@ async fn secret() -> &'static str {
 fn app() -> App {
     let api = AppConfig::new("shop").mount("/api").routes(
         Router::api()
-            .route("/items", get(list).name("items"))
+            .route(
+                "/items",
+                get(list)
+                    .summary("List items")
+                    .description("Paged, **filtered**.")
+                    .tag("catalogue")
+                    .deprecated()
+                    .name("items"),
+            )
             .route(
                 "/shops/{shop:int}/items",
                 post(create)
@@ -90,7 +98,14 @@ fn operations_parameters_bodies_and_components() {
     assert_eq!(d["info"]["title"], "Shop");
     let list = &d["paths"]["/api/items"]["get"];
     assert_eq!(list["operationId"], "shop_items_get");
-    assert_eq!(list["tags"], json!(["shop"]));
+    assert_eq!(list["tags"], json!(["catalogue"]));
+    assert_eq!(list["summary"], "List items");
+    assert_eq!(list["description"], "Paged, **filtered**.");
+    assert_eq!(list["deprecated"], true);
+    assert_eq!(
+        d["paths"]["/api/shops/{shop}/items"]["post"]["tags"],
+        json!(["shop"])
+    );
     let params: Vec<(Value, Value, Value)> = list["parameters"]
         .as_array()
         .unwrap()

@@ -46,6 +46,22 @@ pub struct OperationInfo {
     pub validated: Vec<super::typed::InputSpec>,
     /// Documented responses (`MethodRoute::response`), in order.
     pub responses: Vec<ResponseSpec>,
+    /// Documentation of the operation (`MethodRoute::summary`, `description`, `tag`,
+    /// `deprecated`).
+    pub docs: OperationDocs,
+}
+
+/// What the OpenAPI document says of an operation besides its inputs and responses.
+#[derive(Debug, Clone, Default)]
+pub struct OperationDocs {
+    /// One line.
+    pub summary: Option<String>,
+    /// Longer text (Markdown).
+    pub description: Option<String>,
+    /// Tags (default: the app's namespace).
+    pub tags: Vec<String>,
+    /// Marked deprecated.
+    pub deprecated: bool,
 }
 
 /// A documented response of an operation.

@@ -28,7 +28,7 @@ use std::any::TypeId;
 pub use axum::extract::{Extension, MatchedPath, OriginalUri, RawPathParams, RawQuery, Request};
 pub use axum_extra::extract::cookie::{Cookie, CookieJar};
 pub use bytes::Bytes;
-pub use describe::{Describe, HandlerArgs, Input, OperationInfo, ResponseSpec};
+pub use describe::{Describe, HandlerArgs, Input, OperationDocs, OperationInfo, ResponseSpec};
 pub use http::{HeaderMap, Method, Uri};
 pub use peer::PeerAddr;
 pub use typed::{Cookies, Form, Header, InputSpec, Json, Path, Query, Source};

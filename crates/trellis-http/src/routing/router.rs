@@ -112,6 +112,42 @@ impl MethodRoute {
         self
     }
 
+    /// The summary of the method added last, in the OpenAPI document.
+    #[must_use]
+    pub fn summary(mut self, text: &str) -> Self {
+        if let Some((_, op)) = self.ops.last_mut() {
+            op.docs.summary = Some(text.to_string());
+        }
+        self
+    }
+
+    /// The description (Markdown) of the method added last, in the OpenAPI document.
+    #[must_use]
+    pub fn description(mut self, text: &str) -> Self {
+        if let Some((_, op)) = self.ops.last_mut() {
+            op.docs.description = Some(text.to_string());
+        }
+        self
+    }
+
+    /// Tag the method added last (replaces the default tag, the app's namespace).
+    #[must_use]
+    pub fn tag(mut self, tag: &str) -> Self {
+        if let Some((_, op)) = self.ops.last_mut() {
+            op.docs.tags.push(tag.to_string());
+        }
+        self
+    }
+
+    /// Mark the method added last deprecated in the OpenAPI document.
+    #[must_use]
+    pub fn deprecated(mut self) -> Self {
+        if let Some((_, op)) = self.ops.last_mut() {
+            op.docs.deprecated = true;
+        }
+        self
+    }
+
     /// Leave this route out of generated API documents (OpenAPI), like FastAPI's
     /// `include_in_schema=False`.
     #[must_use]

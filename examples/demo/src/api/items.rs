@@ -231,8 +231,12 @@ pub(crate) fn routes(router: Router) -> Router {
         .route(
             "/items",
             get(list)
+                .summary("List items")
+                .description("A page of items, filtered by name (`q`) and tags (repeat `tag`).")
                 .response::<ItemPage>(200, "A page of items")
                 .post(create)
+                .summary("Create an item")
+                .description("Needs `Authorization: Bearer demo-token`.")
                 .response::<Item>(201, "The item, created")
                 .response::<ErrorDetail>(401, "Missing or invalid bearer token")
                 .name("items"),
