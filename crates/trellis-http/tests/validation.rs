@@ -221,3 +221,141 @@ async fn a_path_converter_still_decides_the_match() {
         404
     );
 }
+
+mod uploads {
+    use super::*;
+    use trellis_http::extract::{Multipart, UploadFile};
+    use trellis_http::settings::SettingsLoader;
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Avatar {
+        #[schemars(length(min = 2))]
+        user: String,
+        picture: UploadFile,
+        #[serde(default)]
+        extra: Vec<UploadFile>,
+    }
+
+    async fn upload(Multipart(form): Multipart<Avatar>) -> Json<Value> {
+        let data = form.picture.bytes().await.unwrap();
+        Json(json!({
+            "user": form.user,
+            "filename": form.picture.filename(),
+            "content_type": form.picture.content_type(),
+            "size": form.picture.size(),
+            "on_disk": form.picture.path().is_some_and(|p| p.exists()),
+            "first": data[0],
+            "extra": form.extra.len(),
+        }))
+    }
+
+    fn body(parts: &[(&str, Option<&str>, Vec<u8>)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, filename, data) in parts {
+            out.extend_from_slice(b"--XBOUNDARYX\r\n");
+            match filename {
+                Some(f) => out.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+                ),
+                None => out.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+            }
+            out.extend_from_slice(data);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"--XBOUNDARYX--\r\n");
+        out
+    }
+
+    fn client(max_file: usize) -> TestClient {
+        let settings = SettingsLoader::new()
+            .no_file()
+            .env_vars::<&str, &str>([])
+            .defaults(move |s| {
+                s.debug = true;
+                s.upload_memory_threshold = 1024;
+                s.upload_max_file_size = max_file;
+            })
+            .load()
+            .unwrap();
+        TestClient::with_settings(App::new("t").route("/avatar", post(upload)), settings)
+    }
+
+    const CT: &str = "multipart/form-data; boundary=XBOUNDARYX";
+
+    #[tokio::test]
+    async fn small_files_stay_in_memory_large_ones_go_to_disk() {
+        let c = client(1_000_000);
+        let small = body(&[
+            ("user", None, b"ada".to_vec()),
+            ("picture", Some("a.png"), vec![7; 10]),
+        ]);
+        let r = c
+            .post("/avatar")
+            .header("content-type", CT)
+            .body(small)
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text());
+        let v: Value = r.json();
+        assert_eq!(
+            (
+                v["filename"].clone(),
+                v["size"].clone(),
+                v["on_disk"].clone()
+            ),
+            (json!("a.png"), json!(10), json!(false))
+        );
+        assert_eq!(v["content_type"], "image/png");
+
+        let big = body(&[
+            ("user", None, b"ada".to_vec()),
+            ("picture", Some("b.png"), vec![9; 5000]),
+            ("extra", Some("c.png"), vec![1; 3]),
+            ("extra", Some("d.png"), vec![2; 3]),
+        ]);
+        let r = c.post("/avatar").header("content-type", CT).body(big).await;
+        let v: Value = r.json();
+        assert_eq!(
+            (v["size"].clone(), v["on_disk"].clone(), v["first"].clone()),
+            (json!(5000), json!(true), json!(9))
+        );
+        assert_eq!(v["extra"], 2);
+    }
+
+    #[tokio::test]
+    async fn limits_and_validation() {
+        let c = client(100);
+        let too_big = body(&[
+            ("user", None, b"ada".to_vec()),
+            ("picture", Some("a.png"), vec![0; 101]),
+        ]);
+        let r = c
+            .post("/avatar")
+            .header("content-type", CT)
+            .body(too_big)
+            .await;
+        assert_eq!(r.status(), 413);
+        assert!(r.text().contains("a.png"), "{}", r.text());
+
+        let invalid = body(&[("user", None, b"a".to_vec())]);
+        let r = c
+            .post("/avatar?x=1")
+            .header("content-type", CT)
+            .body(invalid)
+            .await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(
+            errors(&r.json()),
+            [
+                (json!(["body", "picture"]), "missing".to_string()),
+                (json!(["body", "user"]), "string_too_short".to_string())
+            ]
+        );
+
+        let r = c
+            .post("/avatar")
+            .header("content-type", "application/json")
+            .body("{}")
+            .await;
+        assert_eq!(r.status(), 415);
+    }
+}

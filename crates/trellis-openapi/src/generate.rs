@@ -185,7 +185,7 @@ fn parameters(
         Source::Query => "query",
         Source::Header => "header",
         Source::Cookie => "cookie",
-        Source::Json | Source::Form => return,
+        Source::Json | Source::Form | Source::Multipart => return,
     };
     let resolve = |s: &Value, comps: &Components| -> Value {
         match s
@@ -335,12 +335,12 @@ pub fn document(routes: &[RouteInfo], info: &DocumentInfo) -> Value {
             for spec in &op.validated {
                 let schema = (spec.validator)().schema().clone();
                 match spec.source {
-                    Source::Json | Source::Form => {
+                    Source::Json | Source::Form | Source::Multipart => {
                         let root = components.add_root(&schema);
-                        let media = if spec.source == Source::Json {
-                            "application/json"
-                        } else {
-                            "application/x-www-form-urlencoded"
+                        let media = match spec.source {
+                            Source::Json => "application/json",
+                            Source::Form => "application/x-www-form-urlencoded",
+                            _ => "multipart/form-data",
                         };
                         body = Some(json!({
                             "required": true,

@@ -19,9 +19,11 @@
 //! ```
 
 mod describe;
+mod multipart;
 mod peer;
 mod state;
 mod typed;
+mod upload;
 
 use std::any::TypeId;
 
@@ -30,9 +32,11 @@ pub use axum_extra::extract::cookie::{Cookie, CookieJar};
 pub use bytes::Bytes;
 pub use describe::{Describe, HandlerArgs, Input, OperationDocs, OperationInfo, ResponseSpec};
 pub use http::{HeaderMap, Method, Uri};
+pub use multipart::Multipart;
 pub use peer::PeerAddr;
 pub use typed::{Cookies, Form, Header, InputSpec, Json, Path, Query, Source};
 pub(crate) use typed::{RouteInputs, prevalidate};
+pub use upload::UploadFile;
 
 /// axum's extractors without validation (errors answered 400 by axum), for types that do
 /// not implement `JsonSchema`.

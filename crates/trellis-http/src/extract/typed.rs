@@ -40,6 +40,8 @@ pub enum Source {
     Json,
     /// An urlencoded form body.
     Form,
+    /// A multipart form body (files and fields).
+    Multipart,
 }
 
 impl Source {
@@ -50,12 +52,12 @@ impl Source {
             Source::Query => "query",
             Source::Header => "header",
             Source::Cookie => "cookie",
-            Source::Json | Source::Form => "body",
+            Source::Json | Source::Form | Source::Multipart => "body",
         }
     }
 
     fn is_body(self) -> bool {
-        matches!(self, Source::Json | Source::Form)
+        matches!(self, Source::Json | Source::Form | Source::Multipart)
     }
 }
 
@@ -81,7 +83,7 @@ impl std::fmt::Debug for InputSpec {
     }
 }
 
-fn spec<T: JsonSchema + 'static>(source: Source) -> InputSpec {
+pub(crate) fn spec<T: JsonSchema + 'static>(source: Source) -> InputSpec {
     InputSpec {
         source,
         type_name: std::any::type_name::<T>(),
@@ -162,7 +164,7 @@ pub(crate) fn read_source(
                 .collect();
             coerce_pairs(validator, &pairs, false, &mut loc, errors)
         }
-        Source::Json | Source::Form => Value::Null,
+        Source::Json | Source::Form | Source::Multipart => Value::Null,
     }
 }
 
@@ -263,7 +265,7 @@ fn line_col_offset(body: &[u8], line: usize, column: usize) -> usize {
 
 /// Validate an already-read value. Errors at places where reading already failed (text
 /// that did not parse as a number, say) are not repeated.
-fn check(
+pub(crate) fn check_value(
     validator: &Validator,
     source: Source,
     value: &Value,
@@ -324,7 +326,7 @@ fn extract_parts<T: DeserializeOwned + JsonSchema + 'static>(
                 Vec::new()
             };
             let value = read_source(source, &validator, parts, &params, &mut errors);
-            check(&validator, source, &value, &mut errors, 0);
+            check_value(&validator, source, &value, &mut errors, 0);
             value
         }
     };
@@ -405,7 +407,7 @@ async fn extract_body<T: DeserializeOwned + JsonSchema + 'static>(
                 .map_err(IntoResponse::into_response)?;
             let validator = validator_for::<T>();
             let value = read_body(source, &validator, &parts.headers, &bytes, &mut errors)?;
-            check(&validator, source, &value, &mut errors, 0);
+            check_value(&validator, source, &value, &mut errors, 0);
             value
         }
     };
@@ -495,10 +497,26 @@ pub(crate) async fn prevalidate(
     let mut stash = Validated::default();
     let mut body_bytes: Option<Bytes> = None;
     let mut body = Some(body);
+    let mut parked: Vec<String> = Vec::new();
     for spec in specs {
         let validator = (spec.validator)();
         let before = errors.len();
-        let value = if spec.source.is_body() {
+        let value = if spec.source == Source::Multipart {
+            let b = body.take().unwrap_or_default();
+            match super::multipart::read_multipart(
+                &validator,
+                Request::from_parts(parts.clone(), b),
+                &mut errors,
+            )
+            .await
+            {
+                Ok((v, tokens)) => {
+                    parked.extend(tokens);
+                    v
+                }
+                Err(resp) => return resp,
+            }
+        } else if spec.source.is_body() {
             let bytes = match &body_bytes {
                 Some(b) => b.clone(),
                 None => {
@@ -519,10 +537,11 @@ pub(crate) async fn prevalidate(
         } else {
             read_source(spec.source, &validator, &parts, &params, &mut errors)
         };
-        check(&validator, spec.source, &value, &mut errors, before);
+        check_value(&validator, spec.source, &value, &mut errors, before);
         stash.0.insert((spec.source, spec.type_id), value);
     }
     if !errors.is_empty() {
+        super::upload::release(&parked);
         return ValidationErrors(errors).into_response();
     }
     parts.extensions.insert(stash);

@@ -49,6 +49,11 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Largest accepted request body in bytes (default 2.5 MiB); larger bodies get 413.
     pub body_limit: usize,
+    /// Uploaded files larger than this (bytes) are spilled from memory to a temporary file.
+    pub upload_memory_threshold: usize,
+    /// Largest accepted uploaded file in bytes (413 above); the whole request stays under
+    /// `body_limit`.
+    pub upload_max_file_size: usize,
     /// Seconds a request may take before it is answered with 408 (0 disables).
     pub request_timeout_secs: u64,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
@@ -101,6 +106,8 @@ impl Default for Settings {
             bind: "127.0.0.1:8000".into(),
             database_url: None,
             body_limit: 2_621_440,
+            upload_memory_threshold: 1_048_576,
+            upload_max_file_size: 2_621_440,
             request_timeout_secs: 30,
             drain_timeout_secs: 30,
             blocking_threads: 64,
@@ -143,6 +150,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("bind", Kind::Str),
     ("database_url", Kind::OptStr),
     ("body_limit", Kind::Int),
+    ("upload_memory_threshold", Kind::Int),
+    ("upload_max_file_size", Kind::Int),
     ("request_timeout_secs", Kind::Int),
     ("drain_timeout_secs", Kind::Int),
     ("blocking_threads", Kind::Int),
