@@ -9,13 +9,13 @@
 //!
 //! Usage: `bench-validated-axum [ADDR]` (default `127.0.0.1:8080`).
 
+use axum::Json;
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
