@@ -85,7 +85,7 @@ impl Components {
                     self.schemas.insert(candidate.clone(), schema);
                     return candidate;
                 }
-                Some(existing) if *existing == schema => return candidate,
+                Some(existing) if same_modulo_title(existing, &schema) => return candidate,
                 Some(_) => {
                     n += 1;
                     candidate = format!("{name}{n}");
@@ -108,6 +108,18 @@ impl Components {
             _ => schema,
         }
     }
+}
+
+/// Root schemas carry a `title`, the same type met as a definition does not.
+fn same_modulo_title(a: &Value, b: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("title");
+        }
+        v
+    };
+    strip(a) == strip(b)
 }
 
 fn rewrite_refs(v: &mut Value, renames: &BTreeMap<String, String>) {
