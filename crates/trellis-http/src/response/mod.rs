@@ -13,4 +13,4 @@ pub use axum::body::Body;
 pub use axum::response::{Html, IntoResponse, IntoResponseParts, Redirect, Response};
 pub use error::HttpError;
 pub use file::FileResponse;
-pub use status::{Created, ErrorDetail, NoContent};
+pub use status::{Created, ErrorDetail, JsonExcludeNone, NoContent};

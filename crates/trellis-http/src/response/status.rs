@@ -32,3 +32,57 @@ pub struct ErrorDetail {
     /// What went wrong.
     pub detail: serde_json::Value,
 }
+
+/// JSON without the `null` fields, like FastAPI's `response_model_exclude_none=True`
+/// (nested objects too). For one type, `#[serde(skip_serializing_if = "Option::is_none")]`
+/// on its fields does the same at no cost.
+///
+/// ```
+/// use trellis_http::response::JsonExcludeNone;
+///
+/// #[derive(serde::Serialize)]
+/// struct User { name: String, nickname: Option<String> }
+///
+/// async fn me() -> JsonExcludeNone<User> {
+///     JsonExcludeNone(User { name: "Ada".into(), nickname: None }) // {"name":"Ada"}
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct JsonExcludeNone<T>(pub T);
+
+fn strip_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+impl<T: Serialize> IntoResponse for JsonExcludeNone<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_value(&self.0) {
+            Ok(mut v) => {
+                strip_nulls(&mut v);
+                axum::Json(v).into_response()
+            }
+            Err(e) => super::HttpError::internal(format!("response serialization failed: {e}"))
+                .into_response(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_are_left_out_at_every_level() {
+        let mut v =
+            serde_json::json!({"a": 1, "b": null, "c": {"d": null, "e": [ {"f": null, "g": 2} ]}});
+        strip_nulls(&mut v);
+        assert_eq!(v, serde_json::json!({"a": 1, "c": {"e": [{"g": 2}]}}));
+    }
+}
