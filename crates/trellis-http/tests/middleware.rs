@@ -218,7 +218,7 @@ async fn bodies_over_the_limit_get_413() {
         .header("content-type", "application/json")
         .body(big.clone())
         .await;
-    assert_eq!(r.status(), 413);
+    assert_eq!(r.status(), 413, "{}", r.text());
     let ok = format!("\"{}\"", "a".repeat(2 * 1024 * 1024));
     let r = c
         .post("/echo")

@@ -173,10 +173,11 @@ impl<S: Send + Sync, T: DeserializeOwned + JsonSchema + Send + 'static> FromRequ
 
     async fn from_request(req: Request, _: &S) -> Result<Self, Response> {
         let loc = vec![Loc::from("body")];
+        let mut req = req;
         let stashed = req
-            .extensions()
-            .get::<Validated>()
-            .and_then(|v| v.0.get(&(Source::Multipart, TypeId::of::<T>())).cloned());
+            .extensions_mut()
+            .get_mut::<Validated>()
+            .and_then(|v| v.0.remove(&(Source::Multipart, TypeId::of::<T>())));
         let mut errors = Vec::new();
         let (value, tokens) = match stashed {
             Some(v) => (v, Vec::new()),

@@ -252,6 +252,38 @@ pub(crate) fn read_body(
     }
 }
 
+/// Read a whole body, up to the app's `body_limit` (413 past it).
+#[allow(clippy::result_large_err)]
+pub(crate) async fn read_bytes(body: axum::body::Body) -> Result<Bytes, Response> {
+    use http_body_util::BodyExt;
+    let limit = crate::app::current_app().map_or(2_621_440, |a| a.settings().body_limit);
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if is_length_limit(&*e) => Err(HttpError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Payload Too Large: the request body is over the {limit}-byte limit"),
+        )
+        .into_response()),
+        Err(e) => Err(
+            HttpError::bad_request(format!("Failed to read the request body: {e}")).into_response(),
+        ),
+    }
+}
+
+/// Whether a body error is (or wraps) a length limit, from any layer's limit.
+fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        if err.is::<http_body_util::LengthLimitError>()
+            || err.to_string().contains("length limit exceeded")
+        {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
 fn line_col_offset(body: &[u8], line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in body.split(|b| *b == b'\n').enumerate() {
@@ -312,10 +344,11 @@ fn extract_parts<T: DeserializeOwned + JsonSchema + 'static>(
 ) -> Result<T, Response> {
     let loc = vec![Loc::from(source.loc())];
     let mut errors = Vec::new();
+    // The value validated before the handler is taken, not copied.
     let stashed = parts
         .extensions
-        .get::<Validated>()
-        .and_then(|v| v.0.get(&(source, TypeId::of::<T>())).cloned());
+        .get_mut::<Validated>()
+        .and_then(|v| v.0.remove(&(source, TypeId::of::<T>())));
     let value = match stashed {
         Some(v) => v,
         None => {
@@ -393,18 +426,17 @@ async fn extract_body<T: DeserializeOwned + JsonSchema + 'static>(
     source: Source,
 ) -> Result<T, Response> {
     let loc = vec![Loc::from("body")];
+    let mut req = req;
     let stashed = req
-        .extensions()
-        .get::<Validated>()
-        .and_then(|v| v.0.get(&(source, TypeId::of::<T>())).cloned());
+        .extensions_mut()
+        .get_mut::<Validated>()
+        .and_then(|v| v.0.remove(&(source, TypeId::of::<T>())));
     let mut errors = Vec::new();
     let value = match stashed {
         Some(v) => v,
         None => {
             let (parts, body) = req.into_parts();
-            let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), &())
-                .await
-                .map_err(IntoResponse::into_response)?;
+            let bytes = read_bytes(body).await?;
             let validator = validator_for::<T>();
             let value = read_body(source, &validator, &parts.headers, &bytes, &mut errors)?;
             check_value(&validator, source, &value, &mut errors, 0);
@@ -521,12 +553,12 @@ pub(crate) async fn prevalidate(
                 Some(b) => b.clone(),
                 None => {
                     let b = body.take().unwrap_or_default();
-                    match Bytes::from_request(Request::from_parts(parts.clone(), b), &()).await {
+                    match read_bytes(b).await {
                         Ok(bytes) => {
                             body_bytes = Some(bytes.clone());
                             bytes
                         }
-                        Err(rejection) => return rejection.into_response(),
+                        Err(resp) => return resp,
                     }
                 }
             };

@@ -69,7 +69,8 @@ pub fn finish<T: DeserializeOwned>(
     loc: &[Loc],
     errors: &mut Vec<ErrorItem>,
 ) -> Option<T> {
-    match serde_json::from_value::<T>(value.clone()) {
+    // Deserialize from a reference: no copy of the value.
+    match T::deserialize(&value) {
         Ok(t) => Some(t),
         Err(e) => {
             errors.push(ErrorItem::new(
