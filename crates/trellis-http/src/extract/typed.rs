@@ -96,6 +96,22 @@ pub(crate) fn spec<T: JsonSchema + 'static>(source: Source) -> InputSpec {
 #[derive(Clone, Default)]
 pub(crate) struct Validated(pub(crate) HashMap<(Source, TypeId), Value>);
 
+impl Drop for Validated {
+    /// Uploaded files parked for a form that no extractor took (a dependency failed before
+    /// the handler, say) are released here, and their temporary files removed.
+    fn drop(&mut self) {
+        if self.0.values().any(|v| v.is_object()) {
+            let mut tokens = Vec::new();
+            for v in self.0.values() {
+                super::upload::collect_tokens(v, &mut tokens);
+            }
+            if !tokens.is_empty() {
+                super::upload::release(&tokens);
+            }
+        }
+    }
+}
+
 /// Read one non-body source of the request as JSON for `validator`, collecting errors.
 pub(crate) fn read_source(
     source: Source,

@@ -134,6 +134,16 @@ pub(crate) fn park(file: UploadFile) -> String {
     format!("{TOKEN_PREFIX}{id}")
 }
 
+/// The upload tokens in a form value.
+pub(crate) fn collect_tokens(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) if s.starts_with(TOKEN_PREFIX) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_tokens(i, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|i| collect_tokens(i, out)),
+        _ => {}
+    }
+}
+
 /// Drop parked files that were not claimed (the form failed validation).
 pub(crate) fn release(tokens: &[String]) {
     let mut reg = registry()
