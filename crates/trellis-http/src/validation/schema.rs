@@ -48,7 +48,8 @@ impl Validator {
         let mut s = schema;
         for _ in 0..32 {
             match s
-                .get("$ref")
+                .as_object()
+                .and_then(|o| kw(o, "$ref"))
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/$defs/"))
             {
@@ -86,17 +87,17 @@ impl Validator {
             }
             return;
         };
-        if let Some(all) = obj.get("allOf").and_then(Value::as_array) {
+        if let Some(all) = kw(obj, "allOf").and_then(Value::as_array) {
             for s in all {
                 self.check(s, value, loc, errors);
             }
         }
         for key in ["anyOf", "oneOf"] {
-            if let Some(branches) = obj.get(key).and_then(Value::as_array) {
+            if let Some(branches) = kw(obj, key).and_then(Value::as_array) {
                 self.check_union(branches, value, loc, errors);
             }
         }
-        if let Some(options) = obj.get("enum").and_then(Value::as_array) {
+        if let Some(options) = kw(obj, "enum").and_then(Value::as_array) {
             if !options.contains(value) {
                 let expected = expected_list(options);
                 errors.push(
@@ -111,7 +112,7 @@ impl Validator {
             }
             return;
         }
-        if let Some(c) = obj.get("const")
+        if let Some(c) = kw(obj, "const")
             && c != value
         {
             let expected = expected_list(std::slice::from_ref(c));
@@ -126,17 +127,14 @@ impl Validator {
             );
             return;
         }
-        let types: Vec<&str> = match obj.get("type") {
-            Some(Value::String(t)) => vec![t.as_str()],
-            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
+        let type_list: &[Value] = match kw(obj, "type") {
+            Some(t @ Value::String(_)) => std::slice::from_ref(t),
+            Some(Value::Array(list)) => list,
+            _ => &[],
         };
-        if !types.is_empty() && !types.iter().any(|t| type_matches(t, value)) {
-            let main = types
-                .iter()
-                .find(|t| **t != "null")
-                .copied()
-                .unwrap_or("null");
+        let type_names = type_list.iter().filter_map(Value::as_str);
+        if !type_list.is_empty() && !type_names.clone().any(|t| type_matches(t, value)) {
+            let main = type_names.clone().find(|t| *t != "null").unwrap_or("null");
             errors.push(type_error(main, obj, value, loc));
             return;
         }
@@ -190,9 +188,9 @@ impl Validator {
     ) {
         let x = n.as_f64().unwrap_or(0.0);
         let bound = |k: &str| {
-            obj.get(k)
+            kw(obj, k)
                 .and_then(Value::as_f64)
-                .map(|b| (b, obj[k].clone()))
+                .map(|b| (b, kw(obj, k).cloned().unwrap_or(Value::Null)))
         };
         if let Some((b, raw)) = bound("minimum")
             && x < b
@@ -271,7 +269,7 @@ impl Validator {
         errors: &mut Vec<ErrorItem>,
     ) {
         let len = s.chars().count() as u64;
-        if let Some(min) = obj.get("minLength").and_then(Value::as_u64)
+        if let Some(min) = kw(obj, "minLength").and_then(Value::as_u64)
             && len < min
         {
             errors.push(
@@ -284,7 +282,7 @@ impl Validator {
                 .with_ctx("min_length", min),
             );
         }
-        if let Some(max) = obj.get("maxLength").and_then(Value::as_u64)
+        if let Some(max) = kw(obj, "maxLength").and_then(Value::as_u64)
             && len > max
         {
             errors.push(
@@ -297,7 +295,7 @@ impl Validator {
                 .with_ctx("max_length", max),
             );
         }
-        if let Some(p) = obj.get("pattern").and_then(Value::as_str)
+        if let Some(p) = kw(obj, "pattern").and_then(Value::as_str)
             && let Some(re) = self.regexes.get(p)
             && !re.is_match(s)
         {
@@ -311,7 +309,7 @@ impl Validator {
                 .with_ctx("pattern", p),
             );
         }
-        match obj.get("format").and_then(Value::as_str) {
+        match kw(obj, "format").and_then(Value::as_str) {
             Some("email") => {
                 if let Err(reason) = check_email(s) {
                     errors.push(
@@ -346,7 +344,7 @@ impl Validator {
         errors: &mut Vec<ErrorItem>,
     ) {
         let n = items.len() as u64;
-        if let Some(min) = obj.get("minItems").and_then(Value::as_u64)
+        if let Some(min) = kw(obj, "minItems").and_then(Value::as_u64)
             && n < min
         {
             errors.push(
@@ -364,7 +362,7 @@ impl Validator {
                 .with_ctx("actual_length", n),
             );
         }
-        if let Some(max) = obj.get("maxItems").and_then(Value::as_u64)
+        if let Some(max) = kw(obj, "maxItems").and_then(Value::as_u64)
             && n > max
         {
             errors.push(
@@ -382,9 +380,9 @@ impl Validator {
                 .with_ctx("actual_length", n),
             );
         }
-        let prefix = obj.get("prefixItems").and_then(Value::as_array);
+        let prefix = kw(obj, "prefixItems").and_then(Value::as_array);
         for (i, item) in items.iter().enumerate() {
-            let schema = prefix.and_then(|p| p.get(i)).or_else(|| obj.get("items"));
+            let schema = prefix.and_then(|p| p.get(i)).or_else(|| kw(obj, "items"));
             if let Some(s) = schema {
                 loc.push(Loc::Index(i));
                 self.check(s, item, loc, errors);
@@ -401,8 +399,8 @@ impl Validator {
         loc: &mut Vec<Loc>,
         errors: &mut Vec<ErrorItem>,
     ) {
-        let props = obj.get("properties").and_then(Value::as_object);
-        if let Some(required) = obj.get("required").and_then(Value::as_array) {
+        let props = kw(obj, "properties").and_then(Value::as_object);
+        if let Some(required) = kw(obj, "required").and_then(Value::as_array) {
             for r in required.iter().filter_map(Value::as_str) {
                 if !map.contains_key(r) {
                     loc.push(Loc::Key(r.to_string()));
@@ -421,7 +419,7 @@ impl Validator {
             loc.push(Loc::Key(k.clone()));
             match schema {
                 Some(s) => self.check(s, v, loc, errors),
-                None => match obj.get("additionalProperties") {
+                None => match kw(obj, "additionalProperties") {
                     Some(Value::Bool(false)) => {
                         errors.push(ErrorItem::new(
                             "extra_forbidden",
@@ -437,6 +435,11 @@ impl Validator {
             loc.pop();
         }
     }
+}
+
+/// A keyword of a schema object: schema objects are small, a scan beats hashing.
+fn kw<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    obj.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
 }
 
 fn is_null_branch_only(errs: &[ErrorItem]) -> bool {
@@ -503,7 +506,7 @@ fn type_error(t: &str, obj: &Map<String, Value>, value: &Value, loc: &[Loc]) -> 
         "string" => ("string_type", "Input should be a valid string"),
         "boolean" => ("bool_type", "Input should be a valid boolean"),
         "array" => ("list_type", "Input should be a valid list"),
-        "object" if obj.contains_key("properties") => (
+        "object" if kw(obj, "properties").is_some() => (
             "model_attributes_type",
             "Input should be a valid dictionary or object to extract fields from",
         ),
