@@ -359,3 +359,94 @@ mod uploads {
         assert_eq!(r.status(), 415);
     }
 }
+
+mod custom_checks {
+    use super::*;
+
+    fn not_reserved(name: &str, _: &()) -> garde::Result {
+        if name.eq_ignore_ascii_case("admin") {
+            Err(garde::Error::new("this name is reserved"))
+        } else {
+            Ok(())
+        }
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema, garde::Validate)]
+    struct Signup {
+        #[garde(custom(not_reserved))]
+        #[schemars(length(min = 3))]
+        name: String,
+        #[garde(skip)]
+        start: u32,
+        #[garde(skip)]
+        end: u32,
+    }
+
+    async fn signup(Json(s): Json<Signup>) -> String {
+        format!("{} {}-{}", s.name, s.start, s.end)
+    }
+
+    fn client() -> TestClient {
+        let app = App::new("t")
+            .settings(|s| s.debug = true)
+            .garde::<Signup>()
+            .check::<Signup>(|s| {
+                let mut errors = Vec::new();
+                if s.end < s.start {
+                    errors.push(trellis_http::validation::CheckError {
+                        path: vec!["end".into()],
+                        message: "must not be before start".into(),
+                    });
+                }
+                // `check` replaces the garde check for the same type: run garde here too.
+                if let Err(report) = garde::Validate::validate(s) {
+                    errors.extend(trellis_http::validation::garde_errors(&report));
+                }
+                errors
+            })
+            .route("/signup", post(signup));
+        TestClient::new(app)
+    }
+
+    #[tokio::test]
+    async fn custom_checks_report_located_value_errors() {
+        let c = client();
+        let r = c
+            .post("/signup")
+            .json(&json!({"name": "ada", "start": 1, "end": 2}))
+            .await;
+        assert_eq!(r.text(), "ada 1-2");
+        let r = c
+            .post("/signup")
+            .json(&json!({"name": "admin", "start": 5, "end": 2}))
+            .await;
+        assert_eq!(r.status(), 422);
+        let body: Value = r.json();
+        let mut got = errors(&body);
+        got.sort_by_key(|(loc, _)| loc.to_string());
+        assert_eq!(
+            got,
+            [
+                (json!(["body", "end"]), "value_error".to_string()),
+                (json!(["body", "name"]), "value_error".to_string())
+            ]
+        );
+        let name = body["detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["loc"][1] == "name")
+            .unwrap();
+        assert_eq!(name["msg"], "Value error, this name is reserved");
+        assert_eq!(name["input"], "admin");
+        // Schema errors come first; custom checks run on values that pass them.
+        let r = c
+            .post("/signup")
+            .json(&json!({"name": "ad", "start": 5, "end": 2}))
+            .await;
+        assert_eq!(
+            errors(&r.json()),
+            [(json!(["body", "name"]), "string_too_short".to_string())]
+        );
+    }
+}

@@ -220,6 +220,52 @@ impl App {
         self.state(response)
     }
 
+    /// A custom check for a validated type, run after its schema checks (FastAPI's
+    /// validators); each failure is a `value_error` in the same 422.
+    ///
+    /// ```
+    /// use trellis_http::App;
+    /// use trellis_http::validation::CheckError;
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Range { start: u32, end: u32 }
+    ///
+    /// let app = App::new("t").check::<Range>(|r| {
+    ///     if r.end < r.start {
+    ///         vec![CheckError { path: vec!["end".into()], message: "must not be before start".into() }]
+    ///     } else {
+    ///         vec![]
+    ///     }
+    /// });
+    /// ```
+    #[must_use]
+    pub fn check<T: 'static>(
+        mut self,
+        check: impl Fn(&T) -> Vec<crate::validation::CheckError> + Send + Sync + 'static,
+    ) -> Self {
+        let mut checks = self
+            .states
+            .get::<crate::validation::Checks>()
+            .cloned()
+            .unwrap_or_default();
+        checks.add::<T>(check);
+        self.states.insert(checks);
+        self
+    }
+
+    /// Run `garde` validation (its `custom(...)` functions included) on a validated type.
+    #[must_use]
+    pub fn garde<T>(self) -> Self
+    where
+        T: garde::Validate + 'static,
+        T::Context: Default,
+    {
+        self.check::<T>(|value| match value.validate() {
+            Ok(()) => Vec::new(),
+            Err(report) => crate::validation::garde_errors(&report),
+        })
+    }
+
     /// Replace a dependency by a fixed value everywhere it is used (tests).
     ///
     /// ```

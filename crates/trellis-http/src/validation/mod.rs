@@ -25,6 +25,7 @@
 //! ```
 
 mod coerce;
+mod custom;
 mod error;
 mod schema;
 
@@ -33,6 +34,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
 pub use coerce::{coerce_pairs, coerce_scalar};
+pub use custom::{CheckError, Checks, garde_errors};
 pub use error::{ErrorItem, Loc, ValidationErrors, ValidationResponse};
 pub use schema::Validator;
 
@@ -62,16 +64,16 @@ pub fn validator_for<T: JsonSchema + 'static>() -> Arc<Validator> {
     v
 }
 
-/// Deserialize a value that has passed validation; a failure the schema did not catch is
-/// reported as a `value_error` at `loc`.
-pub fn finish<T: DeserializeOwned>(
+/// Deserialize a value that has passed validation, then run the app's custom checks for
+/// `T` ([`Checks`]); a failure is a `value_error` at its location under `loc`.
+pub fn finish<T: DeserializeOwned + 'static>(
     value: Value,
     loc: &[Loc],
     errors: &mut Vec<ErrorItem>,
 ) -> Option<T> {
     // Deserialize from a reference: no copy of the value.
-    match T::deserialize(&value) {
-        Ok(t) => Some(t),
+    let t = match T::deserialize(&value) {
+        Ok(t) => t,
         Err(e) => {
             errors.push(ErrorItem::new(
                 "value_error",
@@ -79,9 +81,33 @@ pub fn finish<T: DeserializeOwned>(
                 format!("Value error, {e}"),
                 value,
             ));
-            None
+            return None;
         }
+    };
+    let failed = crate::app::current_app()
+        .and_then(|app| app.get::<Checks>().map(|c| c.run(&t)))
+        .unwrap_or_default();
+    if failed.is_empty() {
+        return Some(t);
     }
+    for f in failed {
+        let input = f.path.iter().try_fold(&value, |v, seg| match seg {
+            Loc::Key(k) => v.get(k.as_str()),
+            Loc::Index(i) => v.get(*i),
+        });
+        let mut at = loc.to_vec();
+        at.extend(f.path);
+        errors.push(
+            ErrorItem::new(
+                "value_error",
+                at,
+                format!("Value error, {}", f.message),
+                input.cloned().unwrap_or(Value::Null),
+            )
+            .with_ctx("error", f.message),
+        );
+    }
+    None
 }
 
 /// Validate a JSON value as a `T` and deserialize it: every error, or the value.
