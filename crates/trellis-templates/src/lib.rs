@@ -33,7 +33,7 @@ use minijinja::{Environment, Error, ErrorKind, Value};
 use serde::Serialize;
 use trellis_http::AppConfig;
 use trellis_http::app::BuildContext;
-use trellis_http::response::{Html, HttpError, IntoResponse};
+use trellis_http::response::{Html, HttpError, IntoResponse, escape_html};
 use trellis_http::routing::Urls;
 
 pub use minijinja::context;
@@ -143,9 +143,9 @@ impl Templates {
             format!(
                 "<!doctype html><html><head><meta charset=\"utf-8\"><title>TemplateError</title></head><body>\
                  <h1>Template error in {} line {}</h1><pre>{}</pre></body></html>",
-                escape(&file),
-                escape(&line),
-                escape(&format!("{}\n{}", e, e.display_debug_info()))
+                escape_html(&file),
+                escape_html(&line),
+                escape_html(&format!("{}\n{}", e, e.display_debug_info()))
             )
         } else {
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>Server Error</title></head>\
@@ -156,11 +156,4 @@ impl Templates {
             (http::StatusCode::INTERNAL_SERVER_ERROR, Html(body)).into_response(),
         )
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -270,7 +270,7 @@ impl App {
                 .map(|(m, op)| (m.clone(), op.validated.clone()))
                 .collect();
             if !by_method.is_empty() {
-                let inputs = Arc::new(crate::extract::RouteInputs { by_method });
+                let inputs = Arc::new(crate::extract::RouteInputs::new(by_method));
                 method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
                     inputs,
                     crate::extract::prevalidate,

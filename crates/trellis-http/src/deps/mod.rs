@@ -93,6 +93,21 @@ impl<T> std::ops::Deref for Fresh<T> {
     }
 }
 
+/// Resolve `T` for a handler argument, cached per request or not.
+async fn extract<T: Dependency>(
+    parts: &mut http::request::Parts,
+    cached: bool,
+) -> Result<T, axum::response::Response> {
+    use axum::response::IntoResponse;
+    let mut cx = Resolver::from_parts(parts).map_err(IntoResponse::into_response)?;
+    let resolved = if cached {
+        cx.get::<T>().await
+    } else {
+        cx.get_fresh::<T>().await
+    };
+    resolved.map_err(IntoResponse::into_response)
+}
+
 impl<S: Send + Sync, T: Dependency> axum::extract::FromRequestParts<S> for Dep<T> {
     type Rejection = axum::response::Response;
 
@@ -100,12 +115,7 @@ impl<S: Send + Sync, T: Dependency> axum::extract::FromRequestParts<S> for Dep<T
         parts: &mut http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        use axum::response::IntoResponse;
-        let mut cx = Resolver::from_parts(parts).map_err(IntoResponse::into_response)?;
-        cx.get::<T>()
-            .await
-            .map(Dep)
-            .map_err(IntoResponse::into_response)
+        extract::<T>(parts, true).await.map(Dep)
     }
 }
 
@@ -116,11 +126,6 @@ impl<S: Send + Sync, T: Dependency> axum::extract::FromRequestParts<S> for Fresh
         parts: &mut http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        use axum::response::IntoResponse;
-        let mut cx = Resolver::from_parts(parts).map_err(IntoResponse::into_response)?;
-        cx.get_fresh::<T>()
-            .await
-            .map(Fresh)
-            .map_err(IntoResponse::into_response)
+        extract::<T>(parts, false).await.map(Fresh)
     }
 }

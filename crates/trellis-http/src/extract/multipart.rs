@@ -14,12 +14,10 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use super::describe::{Describe, Input, OperationInfo};
-use super::typed::{Source, Validated, check_value, spec};
+use super::typed::{Source, Validated, check_value, conclude, spec};
 use super::upload::{UploadFile, park, release};
 use crate::response::HttpError;
-use crate::validation::{
-    ErrorItem, Loc, ValidationErrors, Validator, coerce_pairs, finish, validator_for,
-};
+use crate::validation::{ErrorItem, Loc, Validator, coerce_pairs, validator_for};
 
 /// Limits for uploaded files, from the settings.
 fn limits() -> (usize, usize) {
@@ -188,13 +186,9 @@ impl<S: Send + Sync, T: DeserializeOwned + JsonSchema + Send + 'static> FromRequ
                 (value, tokens)
             }
         };
-        if errors.is_empty()
-            && let Some(t) = finish::<T>(value, &loc, &mut errors)
-        {
-            return Ok(Multipart(t));
-        }
-        release(&tokens);
-        Err(ValidationErrors(errors).into_response())
+        conclude(value, &loc, errors)
+            .map(Multipart)
+            .inspect_err(|_| release(&tokens))
     }
 }
 

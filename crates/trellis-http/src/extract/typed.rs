@@ -268,6 +268,22 @@ pub(crate) fn read_body(
     }
 }
 
+/// The end of every validated extraction: the value if reading and validation found no
+/// error and it deserializes (custom checks included), else the 422 with every error.
+#[allow(clippy::result_large_err)] // the error is the response itself, made once
+pub(crate) fn conclude<T: DeserializeOwned + 'static>(
+    value: Value,
+    loc: &[Loc],
+    mut errors: Vec<ErrorItem>,
+) -> Result<T, Response> {
+    if errors.is_empty()
+        && let Some(t) = finish::<T>(value, loc, &mut errors)
+    {
+        return Ok(t);
+    }
+    Err(ValidationErrors(errors).into_response())
+}
+
 /// Read a whole body, up to the app's `body_limit` (413 past it).
 #[allow(clippy::result_large_err)]
 pub(crate) async fn read_bytes(body: axum::body::Body) -> Result<Bytes, Response> {
@@ -379,12 +395,7 @@ fn extract_parts<T: DeserializeOwned + JsonSchema + 'static>(
             value
         }
     };
-    if errors.is_empty()
-        && let Some(t) = finish::<T>(value, &loc, &mut errors)
-    {
-        return Ok(t);
-    }
-    Err(ValidationErrors(errors).into_response())
+    conclude(value, &loc, errors)
 }
 
 macro_rules! parts_extractor {
@@ -459,12 +470,7 @@ async fn extract_body<T: DeserializeOwned + JsonSchema + 'static>(
             value
         }
     };
-    if errors.is_empty()
-        && let Some(t) = finish::<T>(value, &loc, &mut errors)
-    {
-        return Ok(t);
-    }
-    Err(ValidationErrors(errors).into_response())
+    conclude(value, &loc, errors)
 }
 
 macro_rules! body_extractor {
@@ -517,7 +523,32 @@ impl<T: Serialize> IntoResponse for Json<T> {
 /// All the validated inputs of one method of a route, checked before the handler.
 #[derive(Debug, Clone)]
 pub(crate) struct RouteInputs {
-    pub(crate) by_method: Vec<(http::Method, Vec<InputSpec>)>,
+    /// Per method, each input with its validator (looked up once, at start-up).
+    pub(crate) by_method: Vec<(http::Method, Vec<CheckedInput>)>,
+}
+
+/// An input with its validator.
+pub(crate) type CheckedInput = (InputSpec, Arc<Validator>);
+
+impl RouteInputs {
+    pub(crate) fn new(by_method: Vec<(http::Method, Vec<InputSpec>)>) -> Self {
+        let by_method = by_method
+            .into_iter()
+            .map(|(m, specs)| {
+                (
+                    m,
+                    specs
+                        .into_iter()
+                        .map(|s| {
+                            let v = (s.validator)();
+                            (s, v)
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        RouteInputs { by_method }
+    }
 }
 
 /// Route layer: validate every declared input at once; 422 with all errors, or stash the
@@ -536,7 +567,7 @@ pub(crate) async fn prevalidate(
         return next.run(req).await;
     };
     let (mut parts, body) = req.into_parts();
-    let params = if specs.iter().any(|s| s.source == Source::Path) {
+    let params = if specs.iter().any(|(s, _)| s.source == Source::Path) {
         path_params(&mut parts)
     } else {
         Vec::new()
@@ -546,13 +577,12 @@ pub(crate) async fn prevalidate(
     let mut body_bytes: Option<Bytes> = None;
     let mut body = Some(body);
     let mut parked: Vec<String> = Vec::new();
-    for spec in specs {
-        let validator = (spec.validator)();
+    for (spec, validator) in specs {
         let before = errors.len();
         let value = if spec.source == Source::Multipart {
             let b = body.take().unwrap_or_default();
             match super::multipart::read_multipart(
-                &validator,
+                validator,
                 Request::from_parts(parts.clone(), b),
                 &mut errors,
             )
@@ -578,14 +608,14 @@ pub(crate) async fn prevalidate(
                     }
                 }
             };
-            match read_body(spec.source, &validator, &parts.headers, &bytes, &mut errors) {
+            match read_body(spec.source, validator, &parts.headers, &bytes, &mut errors) {
                 Ok(v) => v,
                 Err(resp) => return resp,
             }
         } else {
-            read_source(spec.source, &validator, &parts, &params, &mut errors)
+            read_source(spec.source, validator, &parts, &params, &mut errors)
         };
-        check_value(&validator, spec.source, &value, &mut errors, before);
+        check_value(validator, spec.source, &value, &mut errors, before);
         stash.0.insert((spec.source, spec.type_id), value);
     }
     if !errors.is_empty() {

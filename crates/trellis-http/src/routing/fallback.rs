@@ -9,6 +9,7 @@ use http::{Method, StatusCode, header};
 
 use super::pattern::Pattern;
 use crate::app::AppState;
+use crate::response::escape_html;
 use crate::settings::TrailingSlash;
 
 /// Whether an error for this request should be JSON (API routes, or a client asking for JSON).
@@ -24,21 +25,6 @@ fn wants_json(app: Option<&AppState>, req: &Request) -> bool {
     accept.contains("application/json") && !accept.contains("text/html")
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// An error page: `{"detail": ...}` for APIs, a small HTML page for sites. In debug, the
 /// 404 page lists the URL patterns tried (like Django's).
 pub(crate) fn error_page(app: Option<&AppState>, req: &Request, status: StatusCode) -> Response {
@@ -49,7 +35,7 @@ pub(crate) fn error_page(app: Option<&AppState>, req: &Request, status: StatusCo
     let mut body = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{reason}</title></head>\
          <body><h1>{reason}</h1><p>The requested resource <code>{}</code> {}.</p>",
-        escape(req.uri().path()),
+        escape_html(req.uri().path()),
         if status == StatusCode::NOT_FOUND {
             "was not found on this server"
         } else {
@@ -61,9 +47,9 @@ pub(crate) fn error_page(app: Option<&AppState>, req: &Request, status: StatusCo
         for r in app.routes() {
             body.push_str(&format!(
                 "<li><code>{}</code>{}</li>",
-                escape(r.pattern().as_str()),
+                escape_html(r.pattern().as_str()),
                 r.name()
-                    .map(|n| format!(" [name='{}']", escape(n)))
+                    .map(|n| format!(" [name='{}']", escape_html(n)))
                     .unwrap_or_default()
             ));
         }

@@ -8,20 +8,7 @@
 use super::assets::{self, Asset};
 
 /// HTML-escape text for element content and quoted attribute values.
-pub(crate) fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use trellis_http::response::escape_html;
 
 /// JSON to embed in `<script type="application/json">`: `<`, `>` and `&` escaped so the
 /// text can never close the element (`</script>`) or open a comment.
