@@ -1,0 +1,251 @@
+//! Running SQL: [`Executor`] is what every query method takes (a [`Db`] or a [`Tx`]).
+
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use sea_query::Values;
+use sea_query_sqlx::SqlxValues;
+use sqlx::AssertSqlSafe;
+
+use crate::backend::db::Pool;
+use crate::backend::tx::TxConn;
+use crate::backend::{Backend, Db, Row, Tx};
+use crate::error::Result;
+use crate::observe::{self, Hint};
+
+/// Where a query runs: a pooled connection or the connection of a transaction.
+#[derive(Debug, Clone, Copy)]
+pub enum Conn<'a> {
+    /// A connection from the pool, per query.
+    Db(&'a Db),
+    /// The transaction's connection.
+    Tx(&'a Tx),
+}
+
+/// Anything queries can run on: [`Db`], [`Tx`], or a reference to one.
+pub trait Executor: Send + Sync {
+    /// The connection to use.
+    fn conn(&self) -> Conn<'_>;
+}
+
+impl Executor for Db {
+    fn conn(&self) -> Conn<'_> {
+        Conn::Db(self)
+    }
+}
+
+impl Executor for Tx {
+    fn conn(&self) -> Conn<'_> {
+        Conn::Tx(self)
+    }
+}
+
+impl Executor for Conn<'_> {
+    fn conn(&self) -> Conn<'_> {
+        *self
+    }
+}
+
+impl<T: Executor + ?Sized> Executor for &T {
+    fn conn(&self) -> Conn<'_> {
+        (**self).conn()
+    }
+}
+
+/// What a statement changed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExecResult {
+    /// Rows inserted, updated or deleted.
+    pub rows_affected: u64,
+    /// The id of the last inserted row (SQLite, MySQL).
+    pub last_insert_id: Option<i64>,
+}
+
+macro_rules! on_conn {
+    ($self:expr, |$e:ident, $variant:ident| $body:expr) => {{
+        match $self {
+            Conn::Db(db) => match &db.inner.pool {
+                Pool::Sqlite($e) => {
+                    let $variant = sqlite_row;
+                    $body
+                }
+                Pool::Postgres($e) => {
+                    let $variant = pg_row;
+                    $body
+                }
+                Pool::MySql($e) => {
+                    let $variant = mysql_row;
+                    $body
+                }
+            },
+            Conn::Tx(tx) => {
+                let mut guard = tx.lock_conn().await?;
+                match &mut *guard {
+                    TxConn::Sqlite(c) => {
+                        let $e = &mut **c;
+                        let $variant = sqlite_row;
+                        $body
+                    }
+                    TxConn::Postgres(c) => {
+                        let $e = &mut **c;
+                        let $variant = pg_row;
+                        $body
+                    }
+                    TxConn::MySql(c) => {
+                        let $e = &mut **c;
+                        let $variant = mysql_row;
+                        $body
+                    }
+                }
+            }
+        }
+    }};
+}
+
+fn sqlite_row(r: sqlx::sqlite::SqliteRow) -> Row {
+    Row::Sqlite(r)
+}
+fn pg_row(r: sqlx::postgres::PgRow) -> Row {
+    Row::Postgres(r)
+}
+fn mysql_row(r: sqlx::mysql::MySqlRow) -> Row {
+    Row::MySql(r)
+}
+
+impl<'a> Conn<'a> {
+    /// The database behind this connection.
+    pub fn db(&self) -> &'a Db {
+        match self {
+            Conn::Db(db) => db,
+            Conn::Tx(tx) => tx.db(),
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.db().backend()
+    }
+
+    /// Run a query and collect its rows.
+    pub async fn fetch_all(&self, sql: String, values: Values) -> Result<Vec<Row>> {
+        self.fetch_all_hinted(sql, values, None).await
+    }
+
+    pub(crate) async fn fetch_all_hinted(
+        &self,
+        sql: String,
+        values: Values,
+        hint: Option<Hint>,
+    ) -> Result<Vec<Row>> {
+        observe::observe(&sql, hint)?;
+        tracing::debug!(target: "trellis::orm::sql", sql = %sql);
+        let args = SqlxValues(values);
+        let rows = on_conn!(self, |e, wrap| {
+            let q = sqlx::query_with(AssertSqlSafe(sql), args);
+            q.fetch_all(e).await?.into_iter().map(wrap).collect()
+        });
+        Ok(rows)
+    }
+
+    /// Run a statement and report what it changed.
+    pub async fn execute(&self, sql: String, values: Values) -> Result<ExecResult> {
+        observe::observe(&sql, None)?;
+        tracing::debug!(target: "trellis::orm::sql", sql = %sql);
+        let args = SqlxValues(values);
+        let result = on_conn!(self, |e, _wrap| {
+            let r = sqlx::query_with(AssertSqlSafe(sql), args)
+                .execute(e)
+                .await?;
+            convert(r)
+        });
+        Ok(result)
+    }
+
+    /// Run SQL without parameters (DDL, transaction control); several statements are not
+    /// allowed in one call on every backend, so send them one at a time.
+    pub async fn execute_raw(&self, sql: &str) -> Result<ExecResult> {
+        observe::observe(sql, None)?;
+        tracing::debug!(target: "trellis::orm::sql", sql = %sql);
+        let result = on_conn!(self, |e, _wrap| {
+            let r = sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+                .execute(e)
+                .await?;
+            convert(r)
+        });
+        Ok(result)
+    }
+
+    /// Stream the rows of a query (for big results): rows arrive as the database sends them,
+    /// through a bounded channel, so memory stays flat.
+    pub fn fetch_stream(&self, sql: String, values: Values) -> BoxStream<'static, Result<Row>> {
+        if let Err(e) = observe::observe(&sql, None) {
+            return futures_util::stream::once(async move { Err(e) }).boxed();
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Row>>(64);
+        let owner = match self {
+            Conn::Db(db) => Owned::Db((*db).clone()),
+            Conn::Tx(t) => Owned::Tx((*t).clone()),
+        };
+        tokio::spawn(async move {
+            let conn = match &owner {
+                Owned::Db(db) => Conn::Db(db),
+                Owned::Tx(t) => Conn::Tx(t),
+            };
+            let args = SqlxValues(values);
+            let result: Result<()> = async {
+                on_conn!(conn, |e, wrap| {
+                    let q = sqlx::query_with(AssertSqlSafe(sql), args);
+                    let mut s = q.fetch(e);
+                    while let Some(row) = s.next().await {
+                        let row = row.map(wrap).map_err(Into::into);
+                        if tx.send(row).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                Ok(())
+            }
+            .await;
+            if let Err(e) = result {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) })
+            .boxed()
+    }
+}
+
+enum Owned {
+    Db(Db),
+    Tx(Tx),
+}
+
+trait IntoExec {
+    fn into_exec(self) -> ExecResult;
+}
+impl IntoExec for sqlx::sqlite::SqliteQueryResult {
+    fn into_exec(self) -> ExecResult {
+        ExecResult {
+            rows_affected: self.rows_affected(),
+            last_insert_id: Some(self.last_insert_rowid()),
+        }
+    }
+}
+impl IntoExec for sqlx::postgres::PgQueryResult {
+    fn into_exec(self) -> ExecResult {
+        ExecResult {
+            rows_affected: self.rows_affected(),
+            last_insert_id: None,
+        }
+    }
+}
+impl IntoExec for sqlx::mysql::MySqlQueryResult {
+    fn into_exec(self) -> ExecResult {
+        ExecResult {
+            rows_affected: self.rows_affected(),
+            last_insert_id: Some(self.last_insert_id() as i64),
+        }
+    }
+}
+fn convert<R: IntoExec>(r: R) -> ExecResult {
+    r.into_exec()
+}
