@@ -46,7 +46,9 @@ fn initial_migrations_are_written_as_rust_files() {
     let module = std::fs::read_to_string(dir.app("shop").join("mod.rs")).unwrap();
     assert!(module.contains("mod m0001_initial;"), "{module}");
     assert!(module.contains("m0001_initial::migration()"), "{module}");
-    let summary = report.summary().replace(&dir.0.display().to_string(), "<dir>");
+    let summary = report
+        .summary()
+        .replace(&dir.0.display().to_string(), "<dir>");
     insta::assert_snapshot!("summary_initial", summary);
 
     // A dry run reports the same and writes nothing.
@@ -86,7 +88,11 @@ fn added_field_gets_a_named_migration_and_help_text_changes_do_not() {
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].name, "0002_product_stock");
     let ops: Vec<String> = second[0].operations.iter().map(|o| o.describe()).collect();
-    assert_eq!(ops, ["Add field stock to product"], "help text is not a change");
+    assert_eq!(
+        ops,
+        ["Add field stock to product"],
+        "help text is not a change"
+    );
     insta::assert_snapshot!(
         "shop_0002_product_stock",
         migrations::writer::render(&second[0]).unwrap()
@@ -126,12 +132,18 @@ fn probable_rename_is_asked_and_becomes_rename_field() {
     opts.dry_run = true;
     let auto = makemigrations(&apps(&dir, v3::shop(), shop.clone(), rev.clone()), &opts).unwrap();
     let auto_name = &auto.migrations[0].migration.name;
-    assert!(auto_name.starts_with("0003_auto_"), "too long to list: {auto_name}");
+    assert!(
+        auto_name.starts_with("0003_auto_"),
+        "too long to list: {auto_name}"
+    );
     opts.name = Some("headline".into());
     let report = makemigrations(&apps(&dir, v3::shop(), shop.clone(), rev.clone()), &opts).unwrap();
     assert_eq!(
         *yes.0.lock().unwrap(),
-        ["shop.Product.title -> headline", "shop.Product.title -> headline"],
+        [
+            "shop.Product.title -> headline",
+            "shop.Product.title -> headline"
+        ],
         "asked once per run"
     );
     let m = &report.migrations[0].migration;
@@ -157,13 +169,25 @@ fn probable_rename_without_input_is_refused_with_the_way_out() {
     let rev = of_app(&first, "reviews");
     shop.extend(make(&apps(&dir, v2::shop(), shop.clone(), rev.clone())));
     let v3apps = apps(&dir, v3::shop(), shop.clone(), rev.clone());
-    let err = makemigrations(&v3apps, &MakeOptions::with_questioner(&NonInteractiveQuestioner))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("shop.Product.title was removed and shop.Product.headline added"), "{err}");
-    assert!(err.contains("--rename shop.Product.title=headline"), "{err}");
+    let err = makemigrations(
+        &v3apps,
+        &MakeOptions::with_questioner(&NonInteractiveQuestioner),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("shop.Product.title was removed and shop.Product.headline added"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--rename shop.Product.title=headline"),
+        "{err}"
+    );
     let files = std::fs::read_dir(dir.app("shop")).unwrap().count();
-    assert_eq!(files, 3, "mod.rs, m0001, m0002: nothing written for the refused change");
+    assert_eq!(
+        files, 3,
+        "mod.rs, m0001, m0002: nothing written for the refused change"
+    );
 
     // The explicit rule answers the question.
     let mut opts = MakeOptions::noinput();

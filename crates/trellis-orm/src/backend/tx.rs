@@ -110,10 +110,11 @@ impl Db {
             Conn::Tx(&tx).execute_raw(sql).await?;
         }
         let memory = self.url().contains(":memory:") || self.url().contains("mode=memory");
-        if !setup.is_empty() && !memory {
-            if let Some(c) = tx.inner.conn.lock().await.as_mut() {
-                c.close_on_drop();
-            }
+        if !setup.is_empty()
+            && !memory
+            && let Some(c) = tx.inner.conn.lock().await.as_mut()
+        {
+            c.close_on_drop();
         }
         // SQLite: take the write lock up front, so two writers queue instead of deadlocking.
         let begin = if self.backend() == Backend::Sqlite {

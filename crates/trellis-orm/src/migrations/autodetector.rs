@@ -120,8 +120,7 @@ fn same_model_shape(a: &ModelMeta, b: &ModelMeta) -> bool {
             b.field(f.name)
                 .is_some_and(|g| same_column(f, g) || (f.primary_key && g.primary_key))
         })
-        && a
-            .many_to_many
+        && a.many_to_many
             .iter()
             .all(|m| b.m2m(m.name).is_some_and(|n| n.to == m.to))
 }
@@ -291,7 +290,10 @@ impl<'q> Autodetector<'q> {
             let referenced = |label: &str| {
                 to_delete.iter().any(|m| {
                     m.label() != label
-                        && (m.fields.iter().any(|f| f.relation().is_some_and(|r| r.to == label))
+                        && (m
+                            .fields
+                            .iter()
+                            .any(|f| f.relation().is_some_and(|r| r.to == label))
                             || m.many_to_many.iter().any(|x| x.to == label))
                 })
             };

@@ -143,12 +143,9 @@ fn fragment(op: &Operation) -> String {
         Operation::AddField(f) => format!("{}_{}", l(f.model), l(f.name)),
         Operation::RemoveField(f) => format!("remove_{}_{}", l(f.model), l(f.name)),
         Operation::AlterField(f) => format!("alter_{}_{}", l(f.model), l(f.name)),
-        Operation::RenameField(f) => format!(
-            "rename_{}_{}_{}",
-            l(f.old_name),
-            l(f.model),
-            l(f.new_name)
-        ),
+        Operation::RenameField(f) => {
+            format!("rename_{}_{}_{}", l(f.old_name), l(f.model), l(f.new_name))
+        }
         Operation::AddIndex(i) => format!("{}_{}", l(i.model), l(&i.index.name)),
         Operation::RemoveIndex(i) => format!("remove_{}_{}", l(i.model), l(&i.name)),
         Operation::AddConstraint(c) => format!("{}_unique_{}", l(c.model), c.fields.join("_")),
@@ -213,7 +210,12 @@ pub fn makemigrations(apps: &[AppMigrations], opts: &MakeOptions<'_>) -> Result<
         if changes.contains_key(app.label) {
             let existing = &app.migrations;
             let initial = existing.is_empty();
-            let n = existing.iter().map(|m| number_of(&m.name)).max().unwrap_or(0) + 1;
+            let n = existing
+                .iter()
+                .map(|m| number_of(&m.name))
+                .max()
+                .unwrap_or(0)
+                + 1;
             let suffix = match &opts.name {
                 Some(name) => name.clone(),
                 None => suggest_name(&changes[app.label].operations, initial),
@@ -256,9 +258,7 @@ pub fn makemigrations(apps: &[AppMigrations], opts: &MakeOptions<'_>) -> Result<
         m.operations = ch.operations.clone();
         m.apply_state(&mut state)?;
         let source = writer::render(&m)?;
-        let path = app
-            .dir
-            .join(format!("{}.rs", writer::module_name(&m.name)));
+        let path = app.dir.join(format!("{}.rs", writer::module_name(&m.name)));
         report.migrations.push(NewMigration {
             migration: m,
             path,
@@ -416,7 +416,9 @@ pub fn sqlmigrate(
         for step in steps {
             match step {
                 Step::Sql(sql) => writeln!(s, "{sql};").unwrap(),
-                Step::Code(_) => s.push_str("-- (Rust code: runs during migrate; no SQL to show)\n"),
+                Step::Code(_) => {
+                    s.push_str("-- (Rust code: runs during migrate; no SQL to show)\n")
+                }
             }
         }
     }

@@ -84,10 +84,7 @@ pub fn plan(
                     .topo()?
                     .into_iter()
                     .filter(|k| {
-                        k.0 == key.0
-                            && graph
-                                .node(k)
-                                .is_some_and(|m| m.dependencies.contains(key))
+                        k.0 == key.0 && graph.node(k).is_some_and(|m| m.dependencies.contains(key))
                     })
                     .collect();
                 backward(graph, applied, children, &mut out)?;
@@ -137,7 +134,8 @@ pub fn migration_steps(
     let mut out = Vec::new();
     if backwards {
         for (i, op) in migration.operations.iter().enumerate().rev() {
-            let steps = op.database_backwards(migration.app, backend, &states[i + 1], &states[i])?;
+            let steps =
+                op.database_backwards(migration.app, backend, &states[i + 1], &states[i])?;
             out.push((op.describe(), steps));
         }
     } else {

@@ -356,7 +356,10 @@ pub mod values {
 
     /// A decimal default (`dec("10.50")`).
     pub fn dec(s: &str) -> Value {
-        Value::from(s.parse::<rust_decimal::Decimal>().expect("a decimal literal"))
+        Value::from(
+            s.parse::<rust_decimal::Decimal>()
+                .expect("a decimal literal"),
+        )
     }
 
     /// A UUID default.

@@ -85,7 +85,13 @@ impl<'a> MigrationGraph<'a> {
         let mut out = Vec::new();
         let mut done = BTreeSet::new();
         for key in self.nodes.keys() {
-            self.visit(key, &self.parents, &mut done, &mut BTreeSet::new(), &mut out)?;
+            self.visit(
+                key,
+                &self.parents,
+                &mut done,
+                &mut BTreeSet::new(),
+                &mut out,
+            )?;
         }
         Ok(out)
     }

@@ -96,9 +96,8 @@ pub use state::ProjectState;
 pub mod prelude {
     pub use super::values;
     pub use super::{
-        AddConstraint, AddField, AddIndex, AlterField, CreateModel, DeleteModel, Field,
-        Migration, RemoveConstraint, RemoveField, RemoveIndex, RenameField, RenameModel, RunCode,
-        RunSql,
+        AddConstraint, AddField, AddIndex, AlterField, CreateModel, DeleteModel, Field, Migration,
+        RemoveConstraint, RemoveField, RemoveIndex, RenameField, RenameModel, RunCode, RunSql,
     };
     pub use crate::backend::Conn;
     pub use crate::field::OnDelete;

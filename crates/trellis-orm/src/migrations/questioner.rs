@@ -24,7 +24,9 @@ pub struct InteractiveQuestioner;
 
 fn ask(question: &str) -> Result<bool> {
     let mut out = std::io::stdout().lock();
-    write!(out, "{question} [y/N] ").and_then(|_| out.flush()).ok();
+    write!(out, "{question} [y/N] ")
+        .and_then(|_| out.flush())
+        .ok();
     let mut line = String::new();
     std::io::stdin()
         .lock()

@@ -16,7 +16,7 @@ pub const TABLE: &str = "trellis_migrations";
 
 /// The lock's name / key (PostgreSQL advisory locks take a number: "trellis" in ASCII).
 const LOCK_NAME: &str = "trellis_migrations";
-const PG_LOCK_KEY: i64 = 0x7472_656c_6c69_73;
+const PG_LOCK_KEY: i64 = 0x0074_7265_6c6c_6973;
 
 /// `CREATE TABLE IF NOT EXISTS` for the history table.
 pub fn create_table_sql(backend: Backend) -> String {

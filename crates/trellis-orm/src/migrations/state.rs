@@ -51,16 +51,18 @@ impl ProjectState {
 
     /// The model `app.name`, or an error naming it.
     pub fn get(&self, app: &str, name: &str) -> Result<&ModelMeta> {
-        self.models
-            .get(&format!("{app}.{name}"))
-            .ok_or_else(|| Error::Migration(format!("no model {app}.{name} in the migration state")))
+        self.models.get(&format!("{app}.{name}")).ok_or_else(|| {
+            Error::Migration(format!("no model {app}.{name} in the migration state"))
+        })
     }
 
     /// The model `app.name`, mutable.
     pub fn get_mut(&mut self, app: &str, name: &str) -> Result<&mut ModelMeta> {
         self.models
             .get_mut(&format!("{app}.{name}"))
-            .ok_or_else(|| Error::Migration(format!("no model {app}.{name} in the migration state")))
+            .ok_or_else(|| {
+                Error::Migration(format!("no model {app}.{name} in the migration state"))
+            })
     }
 
     /// Add (or replace) a model.
@@ -70,9 +72,9 @@ impl ProjectState {
 
     /// Remove model `app.name`.
     pub fn remove(&mut self, app: &str, name: &str) -> Result<ModelMeta> {
-        self.models
-            .remove(&format!("{app}.{name}"))
-            .ok_or_else(|| Error::Migration(format!("no model {app}.{name} in the migration state")))
+        self.models.remove(&format!("{app}.{name}")).ok_or_else(|| {
+            Error::Migration(format!("no model {app}.{name} in the migration state"))
+        })
     }
 
     /// Every model, by label.

@@ -20,10 +20,13 @@ use crate::migrations::{Field, Migration, Operation};
 /// The module (and file stem) of migration `name`: `0001_initial` → `m0001_initial`.
 pub fn module_name(name: &str) -> String {
     let mut s = String::from("m");
-    s.extend(
-        name.chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }),
-    );
+    s.extend(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    }));
     s
 }
 
@@ -62,7 +65,10 @@ fn value(v: &Value) -> Result<String> {
         Value::Char(None) => none("Char"),
         Value::Bytes(Some(b)) => format!(
             "vec![{}]",
-            b.iter().map(|x| format!("{x}u8")).collect::<Vec<_>>().join(", ")
+            b.iter()
+                .map(|x| format!("{x}u8"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Bytes(None) => none("Bytes"),
         Value::Json(Some(j)) => format!("values::json({})", lit(&j.to_string())),

@@ -131,11 +131,13 @@ impl SchemaEditor {
     }
 
     /// The literal that fills existing rows when a NOT NULL column is added or a column
-    /// becomes NOT NULL.
+    /// becomes NOT NULL: the default; for strings without one, `''` (Django's
+    /// "effective default", so that unapplying a RemoveField of a string works).
     fn fill_literal(&self, field: &FieldMeta) -> Option<String> {
         match &field.default {
             Some(DefaultValue::Value(v)) => Some(default_literal(self.backend, v)),
             Some(DefaultValue::Now) => Some("CURRENT_TIMESTAMP".into()),
+            None if !field.null && field.kind.is_text() => Some("''".into()),
             None => None,
         }
     }
@@ -172,13 +174,6 @@ impl SchemaEditor {
         field: &FieldMeta,
     ) -> Result<()> {
         let fill = self.fill_literal(field);
-        if !field.null && fill.is_none() {
-            return Err(Error::Migration(format!(
-                "cannot add NOT NULL column {}.{} without a default: existing rows need a \
-                 value; give the field a default or make it nullable (Option<...>)",
-                after.table, field.column
-            )));
-        }
         let table = &after.table;
         match self.backend {
             Backend::Sqlite => {
@@ -202,7 +197,7 @@ impl SchemaEditor {
                     FieldKind::Text | FieldKind::Json | FieldKind::Bytes
                 );
                 match &fill {
-                    Some(lit) if !field.null && !(self.backend == Backend::MySql && long) => {
+                    Some(lit) if !(field.null || self.backend == Backend::MySql && long) => {
                         // `<name> <type> DEFAULT <lit> NOT NULL ...`, then drop the default:
                         // the database default only fills the existing rows.
                         let (head, tail) = split_type(&def, self.backend, field);
@@ -240,10 +235,8 @@ impl SchemaEditor {
                         }
                     }
                     None => {
-                        self.sql.push(format!(
-                            "ALTER TABLE {} ADD COLUMN {def}",
-                            self.q(table)
-                        ));
+                        self.sql
+                            .push(format!("ALTER TABLE {} ADD COLUMN {def}", self.q(table)));
                     }
                 }
                 if self.backend == Backend::MySql
@@ -452,22 +445,20 @@ impl SchemaEditor {
             column_type(self.backend, &old.kind),
             column_type(self.backend, &new.kind),
         );
-        if !old.null
-            && new.null
-            && self.backend == Backend::Postgres
-        {
+        if !old.null && new.null && self.backend == Backend::Postgres {
             self.sql.push(format!(
                 "ALTER TABLE {} ALTER COLUMN {col} DROP NOT NULL",
                 self.q(&table)
             ));
         }
-        if old.null && !new.null {
-            if let Some(lit) = self.fill_literal(new) {
-                self.sql.push(format!(
-                    "UPDATE {} SET {col} = {lit} WHERE {col} IS NULL",
-                    self.q(&table)
-                ));
-            }
+        if old.null
+            && !new.null
+            && let Some(lit) = self.fill_literal(new)
+        {
+            self.sql.push(format!(
+                "UPDATE {} SET {col} = {lit} WHERE {col} IS NULL",
+                self.q(&table)
+            ));
         }
         match self.backend {
             Backend::Postgres => {
@@ -525,7 +516,23 @@ impl SchemaEditor {
 
     /// Drop index `index` of `model`.
     pub fn remove_index(&mut self, model: &ModelMeta, index: &IndexMeta) {
+        self.keep_fk_index(model, &index.fields);
         self.drop_index_named(&model.table, &index.name);
+    }
+
+    /// InnoDB drops the index it made for a foreign key once another index starts with
+    /// that column, then refuses to drop that other index ("needed in a foreign key
+    /// constraint"). Before dropping an index led by a foreign-key column, give the
+    /// column an index of its own (Django does the same).
+    fn keep_fk_index(&mut self, model: &ModelMeta, fields: &[String]) {
+        if self.backend != Backend::MySql {
+            return;
+        }
+        if let Some(f) = fields.first().and_then(|n| model.field(n))
+            && f.relation().is_some()
+        {
+            self.create_column_index(&model.table, f);
+        }
     }
 
     /// Add the composite UNIQUE constraint over `fields` (`after` has it in
@@ -564,6 +571,7 @@ impl SchemaEditor {
         if self.backend == Backend::Sqlite {
             return self.remake(before, after);
         }
+        self.keep_fk_index(before, fields);
         let columns = columns_of(before, fields);
         let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
         let name = index_name(&before.table, &refs, true);
@@ -588,9 +596,13 @@ impl SchemaEditor {
     /// the old table, rename the new one, recreate the indexes.
     pub fn remake(&mut self, before: &ModelMeta, after: &ModelMeta) -> Result<()> {
         let temp = format!("new__{}", after.table);
-        let mut model = after.clone();
-        model.table = temp.clone();
-        let create = create_table_sql(self.backend, &model).remove(0);
+        let create = create_table_sql(self.backend, after).remove(0);
+        let prefix = format!("CREATE TABLE {} ", self.q(&after.table));
+        let create = format!(
+            "CREATE TABLE {} {}",
+            self.q(&temp),
+            create.strip_prefix(&prefix).unwrap_or(&create)
+        );
         let mut targets = Vec::new();
         let mut sources = Vec::new();
         for f in &after.fields {
@@ -604,15 +616,9 @@ impl SchemaEditor {
                 }
                 None => match self.fill_literal(f) {
                     Some(lit) => lit,
-                    None if f.null => "NULL".into(),
-                    None => {
-                        return Err(Error::Migration(format!(
-                            "cannot add NOT NULL column {}.{} without a default: existing \
-                             rows need a value; give the field a default or make it \
-                             nullable (Option<...>)",
-                            after.table, f.column
-                        )));
-                    }
+                    // No value for existing rows: fine on an empty table; otherwise
+                    // the database refuses (NOT NULL constraint failed).
+                    None => "NULL".into(),
                 },
             };
             targets.push(self.q(&f.column));
@@ -626,14 +632,12 @@ impl SchemaEditor {
             sources.join(", "),
             self.q(&before.table)
         ));
-        self.sql.push(format!("DROP TABLE {}", self.q(&before.table)));
+        self.sql
+            .push(format!("DROP TABLE {}", self.q(&before.table)));
         self.rename_table(&temp, &after.table);
         // The indexes were declared on the temporary name; create them on the real table.
-        self.sql.extend(
-            create_table_sql(self.backend, after)
-                .into_iter()
-                .skip(1),
-        );
+        self.sql
+            .extend(create_table_sql(self.backend, after).into_iter().skip(1));
         Ok(())
     }
 }

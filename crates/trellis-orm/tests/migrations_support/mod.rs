@@ -32,7 +32,11 @@ pub mod v1 {
     }
 
     #[derive(Model, Debug, Clone)]
-    #[model(app = "shop", unique_together("category", "title"), index("title", "price"))]
+    #[model(
+        app = "shop",
+        unique_together("category", "title"),
+        index("title", "price")
+    )]
     pub struct Product {
         pub id: i64,
         #[field(max_length = 100, verbose_name = "Title")]
@@ -77,7 +81,11 @@ pub mod v2 {
     pub use super::v1::{Category, Tag};
 
     #[derive(Model, Debug, Clone)]
-    #[model(app = "shop", unique_together("category", "title"), index("title", "price"))]
+    #[model(
+        app = "shop",
+        unique_together("category", "title"),
+        index("title", "price")
+    )]
     pub struct Product {
         pub id: i64,
         #[field(max_length = 100, verbose_name = "Name", help_text = "Shown in lists")]

@@ -99,7 +99,13 @@ impl Op for AddField {
         from: &ProjectState,
         to: &ProjectState,
     ) -> Result<()> {
-        db_add(ed, from.get(app, self.model)?, to.get(app, self.model)?, self.name, to)
+        db_add(
+            ed,
+            from.get(app, self.model)?,
+            to.get(app, self.model)?,
+            self.name,
+            to,
+        )
     }
 
     fn database_backwards(
@@ -109,7 +115,12 @@ impl Op for AddField {
         from: &ProjectState,
         to: &ProjectState,
     ) -> Result<()> {
-        db_remove(ed, from.get(app, self.model)?, to.get(app, self.model)?, self.name)
+        db_remove(
+            ed,
+            from.get(app, self.model)?,
+            to.get(app, self.model)?,
+            self.name,
+        )
     }
 
     fn describe(&self) -> String {
@@ -155,7 +166,12 @@ impl Op for RemoveField {
         from: &ProjectState,
         to: &ProjectState,
     ) -> Result<()> {
-        db_remove(ed, from.get(app, self.model)?, to.get(app, self.model)?, self.name)
+        db_remove(
+            ed,
+            from.get(app, self.model)?,
+            to.get(app, self.model)?,
+            self.name,
+        )
     }
 
     fn database_backwards(
@@ -165,7 +181,13 @@ impl Op for RemoveField {
         from: &ProjectState,
         to: &ProjectState,
     ) -> Result<()> {
-        db_add(ed, from.get(app, self.model)?, to.get(app, self.model)?, self.name, to)
+        db_add(
+            ed,
+            from.get(app, self.model)?,
+            to.get(app, self.model)?,
+            self.name,
+            to,
+        )
     }
 
     fn describe(&self) -> String {

@@ -10,8 +10,7 @@ mod special;
 
 pub use field::{AddField, AlterField, RemoveField, RenameField};
 pub use model::{
-    AddConstraint, AddIndex, CreateModel, DeleteModel, RemoveConstraint, RemoveIndex,
-    RenameModel,
+    AddConstraint, AddIndex, CreateModel, DeleteModel, RemoveConstraint, RemoveIndex, RenameModel,
 };
 pub use special::{CodeFn, RunCode, RunSql};
 
@@ -197,11 +196,9 @@ impl Operation {
     pub fn references(&self, app: &str) -> Vec<String> {
         let _ = app;
         match self {
-            Operation::CreateModel(op) => op
-                .fields
-                .iter()
-                .flat_map(|(_, f)| f.references())
-                .collect(),
+            Operation::CreateModel(op) => {
+                op.fields.iter().flat_map(|(_, f)| f.references()).collect()
+            }
             Operation::AddField(op) => op.field.references(),
             Operation::AlterField(op) => op.field.references(),
             _ => Vec::new(),

@@ -431,7 +431,10 @@ impl AddIndex {
 
 impl Op for AddIndex {
     fn state_forwards(&self, app: &'static str, state: &mut ProjectState) -> Result<()> {
-        state.get_mut(app, self.model)?.indexes.push(self.index.clone());
+        state
+            .get_mut(app, self.model)?
+            .indexes
+            .push(self.index.clone());
         Ok(())
     }
 
@@ -567,7 +570,11 @@ impl Op for AddConstraint {
         from: &ProjectState,
         to: &ProjectState,
     ) -> Result<()> {
-        ed.add_unique(from.get(app, self.model)?, to.get(app, self.model)?, &self.fields)
+        ed.add_unique(
+            from.get(app, self.model)?,
+            to.get(app, self.model)?,
+            &self.fields,
+        )
     }
 
     fn database_backwards(
@@ -577,7 +584,11 @@ impl Op for AddConstraint {
         from: &ProjectState,
         to: &ProjectState,
     ) -> Result<()> {
-        ed.remove_unique(from.get(app, self.model)?, to.get(app, self.model)?, &self.fields)
+        ed.remove_unique(
+            from.get(app, self.model)?,
+            to.get(app, self.model)?,
+            &self.fields,
+        )
     }
 
     fn describe(&self) -> String {
@@ -630,7 +641,11 @@ impl Op for RemoveConstraint {
         from: &ProjectState,
         to: &ProjectState,
     ) -> Result<()> {
-        ed.remove_unique(from.get(app, self.model)?, to.get(app, self.model)?, &self.fields)
+        ed.remove_unique(
+            from.get(app, self.model)?,
+            to.get(app, self.model)?,
+            &self.fields,
+        )
     }
 
     fn database_backwards(
@@ -640,7 +655,11 @@ impl Op for RemoveConstraint {
         from: &ProjectState,
         to: &ProjectState,
     ) -> Result<()> {
-        ed.add_unique(from.get(app, self.model)?, to.get(app, self.model)?, &self.fields)
+        ed.add_unique(
+            from.get(app, self.model)?,
+            to.get(app, self.model)?,
+            &self.fields,
+        )
     }
 
     fn describe(&self) -> String {

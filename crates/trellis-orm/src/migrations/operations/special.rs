@@ -51,7 +51,9 @@ impl RunSql {
 
     /// Run `sql` when unapplying (call again for more statements).
     pub fn reverse(mut self, sql: impl Into<String>) -> RunSql {
-        self.reverse_sql.get_or_insert_with(Vec::new).push(sql.into());
+        self.reverse_sql
+            .get_or_insert_with(Vec::new)
+            .push(sql.into());
         self
     }
 
@@ -162,8 +164,7 @@ impl std::fmt::Debug for RunCode {
 
 impl PartialEq for RunCode {
     fn eq(&self, other: &Self) -> bool {
-        std::ptr::fn_addr_eq(self.forwards, other.forwards)
-            && self.description == other.description
+        std::ptr::fn_addr_eq(self.forwards, other.forwards) && self.description == other.description
     }
 }
 
