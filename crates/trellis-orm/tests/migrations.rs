@@ -318,3 +318,65 @@ async fn migrate_forward_zero_and_forward_again_keeps_what_it_should() {
     })
     .await;
 }
+
+/// The files `makemigrations` writes compile, and build the same migrations: the
+/// history of `shop` (and `reviews`) written into a temporary folder must equal the
+/// committed copy in `tests/migrations_fixture/`, which this test crate compiles.
+/// (Refresh the copy with `TRELLIS_UPDATE_FIXTURES=1` after a deliberate writer change.)
+#[test]
+fn written_files_compile_and_build_the_same_migrations() {
+    let dir = TempDir::new("fixture");
+    let yes = Yes::default();
+    let mut shop: Vec<Migration> = Vec::new();
+    let mut rev: Vec<Migration> = Vec::new();
+    for (models, name) in [
+        (v1::shop(), None),
+        (v2::shop(), None),
+        (v3::shop(), Some("headline")),
+    ] {
+        let mut opts = MakeOptions::with_questioner(&yes);
+        opts.name = name.map(String::from);
+        let report = makemigrations(&apps(&dir, models, shop.clone(), rev.clone()), &opts).unwrap();
+        for m in report.migrations {
+            match m.migration.app {
+                "shop" => shop.push(m.migration),
+                _ => rev.push(m.migration),
+            }
+        }
+    }
+
+    let committed =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/migrations_fixture");
+    let update = std::env::var("TRELLIS_UPDATE_FIXTURES").is_ok_and(|v| v == "1");
+    let rustfmt = std::process::Command::new("rustfmt")
+        .arg("--version")
+        .output()
+        .is_ok();
+    for app in ["shop", "reviews"] {
+        for entry in std::fs::read_dir(dir.app(app)).unwrap() {
+            let path = entry.unwrap().path();
+            let written = std::fs::read_to_string(&path).unwrap();
+            let copy = committed.join(app).join(path.file_name().unwrap());
+            if update {
+                std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+                std::fs::write(&copy, &written).unwrap();
+            } else if rustfmt {
+                let expected = std::fs::read_to_string(&copy).unwrap_or_default();
+                assert_eq!(
+                    written,
+                    expected,
+                    "{} differs from {}",
+                    path.display(),
+                    copy.display()
+                );
+            }
+        }
+    }
+    assert_eq!(fixture_shop::migrations(), shop);
+    assert_eq!(fixture_reviews::migrations(), rev);
+}
+
+#[path = "migrations_fixture/reviews/mod.rs"]
+mod fixture_reviews;
+#[path = "migrations_fixture/shop/mod.rs"]
+mod fixture_shop;

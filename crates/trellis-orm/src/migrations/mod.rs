@@ -35,8 +35,8 @@
 //! src/blog/
 //!   models.rs
 //!   migrations/
-//!     mod.rs               // generated: `pub fn migrations() -> Vec<Migration>`
-//!     m0001_initial.rs     // `pub fn migration() -> Migration`
+//!     mod.rs               // generated: `pub(crate) fn migrations() -> Vec<Migration>`
+//!     m0001_initial.rs     // `pub(crate) fn migration() -> Migration`
 //!     m0002_post_headline.rs
 //! ```
 //!

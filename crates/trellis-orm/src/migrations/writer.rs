@@ -2,8 +2,8 @@
 //! and reviewed like the rest of the code.
 //!
 //! An app's migrations folder holds one file per migration (`m0001_initial.rs`, with
-//! `pub fn migration() -> Migration`) and a `mod.rs` listing them in order
-//! (`pub fn migrations() -> Vec<Migration>`), which the writer regenerates from the
+//! `pub(crate) fn migration() -> Migration`) and a `mod.rs` listing them in order
+//! (`pub(crate) fn migrations() -> Vec<Migration>`), which the writer regenerates from the
 //! folder's files each time it adds one. Module names cannot start with a digit: the file
 //! of migration `0001_initial` is `m0001_initial.rs`.
 
@@ -311,7 +311,7 @@ pub fn render(migration: &Migration) -> Result<String> {
     for op in &migration.operations {
         writeln!(s, "/// - {}", op.describe()).unwrap();
     }
-    s.push_str("pub fn migration() -> Migration {\n");
+    s.push_str("pub(crate) fn migration() -> Migration {\n");
     write!(
         s,
         "    Migration::new({}, {})",
@@ -363,9 +363,9 @@ pub fn migration_files(dir: &Path) -> Result<Vec<String>> {
 /// The source of the folder's `mod.rs`, listing `modules` in order.
 pub fn render_mod(app: &str, modules: &[String]) -> String {
     let mut s = format!(
-        "//! Migrations of app `{app}`, in order. `makemigrations` rewrites this file each time \
-         it adds a migration (from the `m*.rs` files of this folder, sorted by name); after \
-         that, rebuild the project so the new migration is compiled in.\n\n"
+        "//! Migrations of app `{app}`, in order.\n//!\n//! `makemigrations` rewrites this file \
+         each time it adds a migration (listing the\n//! `m*.rs` files of this folder, sorted by \
+         name); then rebuild the project so that the\n//! new migration is compiled in.\n\n"
     );
     for m in modules {
         writeln!(s, "mod {m};").unwrap();
@@ -374,7 +374,9 @@ pub fn render_mod(app: &str, modules: &[String]) -> String {
         s.push('\n');
     }
     s.push_str("use trellis_orm::migrations::Migration;\n\n");
-    s.push_str("/// The app's migrations, in order.\npub fn migrations() -> Vec<Migration> {\n");
+    s.push_str(
+        "/// The app's migrations, in order.\npub(crate) fn migrations() -> Vec<Migration> {\n",
+    );
     if modules.is_empty() {
         s.push_str("    Vec::new()\n");
     } else {
