@@ -380,3 +380,63 @@ fn written_files_compile_and_build_the_same_migrations() {
 mod fixture_reviews;
 #[path = "migrations_fixture/shop/mod.rs"]
 mod fixture_shop;
+
+#[tokio::test]
+async fn renamed_model_keeps_its_rows_and_join_table() {
+    each_backend(|db| async move {
+        let dir = TempDir::new("rename_model");
+        let first = make(&apps(&dir, v1::shop(), vec![], vec![]));
+        let (mut shop, rev) = (of_app(&first, "shop"), of_app(&first, "reviews"));
+        let v5apps = apps(&dir, v5::shop(), shop.clone(), rev.clone());
+        let err = makemigrations(&v5apps, &MakeOptions::noinput())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("model shop.Tag was removed and shop.Label added"),
+            "{err}"
+        );
+        assert!(err.contains("--rename shop.Tag=Label"), "{err}");
+        let yes = Yes::default();
+        let mut opts = MakeOptions::with_questioner(&yes);
+        opts.dry_run = true;
+        let report = makemigrations(&v5apps, &opts)?;
+        assert_eq!(*yes.0.lock().unwrap(), ["shop.Tag -> shop.Label"]);
+        let m = report.migrations[0].migration.clone();
+        let ops: Vec<String> = m.operations.iter().map(|o| o.describe()).collect();
+        assert_eq!(ops, ["Rename model Tag to Label"]);
+        assert_eq!(m.name, "0002_rename_tag_label");
+        shop.push(m);
+
+        let a = apps(&dir, v5::shop(), shop.clone(), rev.clone());
+        migrations::migrate(&db, &a, Some("shop"), Some("0001")).await?;
+        exec(&db, "INSERT INTO shop_category (name) VALUES ('Books')").await;
+        exec(
+            &db,
+            "INSERT INTO shop_product (title, price, category_id) VALUES ('Dune', 9.5, 1)",
+        )
+        .await;
+        exec(&db, "INSERT INTO shop_tag (label) VALUES ('scifi')").await;
+        exec(
+            &db,
+            "INSERT INTO shop_product_tags (product_id, tag_id) VALUES (1, 1)",
+        )
+        .await;
+        migrations::migrate(&db, &a, None, None).await?;
+        assert_eq!(
+            rows(&db, "SELECT label FROM shop_label").await,
+            [[serde_json::json!("scifi")]]
+        );
+        assert_eq!(
+            rows(&db, "SELECT product_id, label_id FROM shop_product_tags").await,
+            [[serde_json::json!(1), serde_json::json!(1)]]
+        );
+        migrations::migrate(&db, &a, Some("shop"), Some("0001")).await?;
+        assert_eq!(
+            rows(&db, "SELECT tag_id FROM shop_product_tags").await,
+            [[serde_json::json!(1)]]
+        );
+        assert!(table_exists(&db, "shop_tag").await);
+        Ok(())
+    })
+    .await;
+}

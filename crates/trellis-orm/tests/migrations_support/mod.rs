@@ -308,3 +308,41 @@ where
         }
     }
 }
+
+/// v5 (from v1): model `Tag` renamed to `Label`.
+pub mod v5 {
+    use rust_decimal::Decimal;
+    use trellis_orm::ModelMeta;
+    use trellis_orm::prelude::*;
+
+    pub use super::v1::Category;
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "shop")]
+    pub struct Label {
+        pub id: i64,
+        #[field(max_length = 30)]
+        pub label: String,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(
+        app = "shop",
+        unique_together("category", "title"),
+        index("title", "price")
+    )]
+    pub struct Product {
+        pub id: i64,
+        #[field(max_length = 100)]
+        pub title: String,
+        #[field(max_digits = 10, decimal_places = 2)]
+        pub price: Decimal,
+        #[field(on_delete = Cascade)]
+        pub category: ForeignKey<Category>,
+        pub tags: ManyToMany<Label>,
+    }
+
+    pub fn shop() -> Vec<&'static ModelMeta> {
+        vec![Product::meta(), Category::meta(), Label::meta()]
+    }
+}
