@@ -23,6 +23,8 @@
 //! dependencies/extractors → handler → response.
 
 pub mod cli;
+pub mod db;
+mod db_commands;
 pub mod guide;
 
 pub use cli::run;
@@ -34,6 +36,8 @@ pub use trellis_http::{
 };
 #[cfg(feature = "openapi")]
 pub use trellis_openapi as openapi;
+/// The ORM: models, QuerySets, transactions, signals, migrations.
+pub use trellis_orm as orm;
 #[cfg(feature = "templates")]
 pub use trellis_templates as templates;
 

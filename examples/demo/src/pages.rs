@@ -4,14 +4,18 @@ use serde::Serialize;
 use trellis::app::Command;
 use trellis::prelude::*;
 
-/// `GET /`: the home page, rendered from `templates/home.html`.
-pub(crate) async fn home(State(t): State<Templates>) -> Result<Html<String>, HttpError> {
+/// `GET /`: the home page, rendered from `templates/home.html`, with the five newest posts.
+pub(crate) async fn home(
+    State(t): State<Templates>,
+    State(db): State<trellis_orm::Db>,
+) -> Result<Html<String>, HttpError> {
+    let mut posts = crate::blog::published(&db)
+        .await
+        .map_err(trellis::db::DbError)?;
+    posts.truncate(5);
     t.render(
         "home.html",
-        context! {
-            title => "Trellis demo",
-            posts => crate::blog::POSTS.iter().map(|p| context! { id => p.id, title => p.title }).collect::<Vec<_>>(),
-        },
+        serde_json::json!({ "title": "Trellis demo", "posts": posts }),
     )
 }
 

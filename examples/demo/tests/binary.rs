@@ -85,6 +85,16 @@ impl Proc {
                 cmd.env(key, v);
             }
         }
+        if !envs.iter().any(|(k, _)| *k == "DATABASE_URL") {
+            // One database per process, so parallel tests do not share rows.
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let file = workdir().join(format!("demo-{}-{n}.sqlite3", std::process::id()));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+            cmd.env("DATABASE_URL", format!("sqlite://{}", file.display()));
+        }
         cmd.envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

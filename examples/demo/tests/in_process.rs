@@ -6,8 +6,26 @@ use serde_json::{Value, json};
 use trellis::prelude::*;
 use trellis::testing::{TestClient, TestResponse};
 
-fn client() -> TestClient {
-    TestClient::new(demo::app())
+/// A test client on a fresh, migrated and seeded SQLite database of its own.
+async fn client() -> TestClient {
+    TestClient::new(app_on_fresh_db().await)
+}
+
+async fn app_on_fresh_db() -> trellis::App {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "demo-in-process-{}-{n}.sqlite3",
+        std::process::id()
+    ));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    let url = format!("sqlite://{}", file.display());
+    let db = trellis_orm::Db::connect(&url).await.expect("database");
+    demo::prepare(&db).await.expect("migrate and seed");
+    db.close().await;
+    demo::app().settings(move |s| s.database_url = Some(url.clone()))
 }
 
 fn assert_header(resp: &TestResponse, name: &str, expected: &str) {
@@ -29,7 +47,7 @@ fn assert_content_type(resp: &TestResponse, expected_prefix: &str) {
 
 #[tokio::test]
 async fn home_page_is_html_with_security_headers_and_reversed_links() {
-    let client = client();
+    let client = client().await;
     let resp = client.get("/").await;
     assert_eq!(resp.status(), 200, "{}", resp.text());
     assert_content_type(&resp, "text/html");
@@ -40,8 +58,8 @@ async fn home_page_is_html_with_security_headers_and_reversed_links() {
     let body = resp.text();
     assert_eq!(client.reverse("blog:post-detail", [("id", 1)]), "/blog/1/");
     assert!(
-        body.contains(r#"href="/blog/1/""#),
-        "no link to /blog/1/ in the home page:\n{body}"
+        body.contains(r#"href="/blog/24/""#),
+        "no link to the newest post, /blog/24/, in the home page:\n{body}"
     );
     assert!(
         body.contains(r#"href="/api/hello?name=Ada""#),
@@ -51,7 +69,7 @@ async fn home_page_is_html_with_security_headers_and_reversed_links() {
 
 #[tokio::test]
 async fn hello_answers_exact_json() {
-    let resp = client().get("/api/hello?name=Ada").await;
+    let resp = client().await.get("/api/hello?name=Ada").await;
     assert_eq!(resp.status(), 200);
     assert_content_type(&resp, "application/json");
     assert_eq!(resp.text(), r#"{"message":"Hello, Ada!"}"#);
@@ -60,7 +78,7 @@ async fn hello_answers_exact_json() {
 #[tokio::test]
 async fn echo_answers_its_json_back() {
     let body = json!({ "name": "Ada", "tags": ["math", "engines"], "n": 1815, "nested": { "ok": true, "none": null } });
-    let resp = client().post("/api/echo").json(&body).await;
+    let resp = client().await.post("/api/echo").json(&body).await;
     assert_eq!(resp.status(), 200, "{}", resp.text());
     assert_content_type(&resp, "application/json");
     assert_eq!(resp.json::<Value>(), body);
@@ -68,7 +86,7 @@ async fn echo_answers_its_json_back() {
 
 #[tokio::test]
 async fn unknown_api_path_is_json_404() {
-    let resp = client().get("/api/nope").await;
+    let resp = client().await.get("/api/nope").await;
     assert_eq!(resp.status(), 404);
     assert_content_type(&resp, "application/json");
     assert_eq!(resp.json::<Value>(), json!({ "detail": "Not Found" }));
@@ -76,7 +94,7 @@ async fn unknown_api_path_is_json_404() {
 
 #[tokio::test]
 async fn unknown_site_path_is_html_404() {
-    let resp = client().get("/no-such-page").await;
+    let resp = client().await.get("/no-such-page").await;
     assert_eq!(resp.status(), 404);
     assert_content_type(&resp, "text/html");
     assert!(resp.text().contains("Not Found"), "{}", resp.text());
@@ -84,7 +102,7 @@ async fn unknown_site_path_is_html_404() {
 
 #[tokio::test]
 async fn wrong_method_is_405_with_allow() {
-    let client = client();
+    let client = client().await;
 
     let resp = client.post("/api/hello").await;
     assert_eq!(resp.status(), 405);
@@ -118,7 +136,7 @@ async fn wrong_method_is_405_with_allow() {
 
 #[tokio::test]
 async fn missing_trailing_slash_redirects_permanently() {
-    let client = client();
+    let client = client().await;
     let resp = client.get("/blog").await;
     assert_eq!(resp.status(), 301);
     assert_header(&resp, "location", "/blog/");
@@ -134,7 +152,7 @@ async fn missing_trailing_slash_redirects_permanently() {
 
 #[tokio::test]
 async fn whoami_shares_one_session_and_commits_it() {
-    let client = client();
+    let client = client().await;
     let resp = client
         .get("/api/whoami")
         .header("user-agent", "acceptance-test/1")
@@ -191,7 +209,7 @@ async fn failing_request_rolls_the_session_back() {
 
 #[tokio::test]
 async fn fib_runs_on_the_blocking_pool() {
-    let client = client();
+    let client = client().await;
     let resp = client.get("/api/fib/20").await;
     assert_eq!(resp.status(), 200, "{}", resp.text());
     let body: Value = resp.json();
@@ -206,7 +224,7 @@ async fn fib_runs_on_the_blocking_pool() {
 
 #[tokio::test]
 async fn panic_is_500_and_the_app_keeps_serving() {
-    let client = client().allow_panics(true);
+    let client = client().await.allow_panics(true);
     let resp = client.get("/api/panic").await;
     assert_eq!(resp.status(), 500);
     assert_content_type(&resp, "application/json");
@@ -225,6 +243,7 @@ async fn panic_is_500_and_the_app_keeps_serving() {
 async fn body_over_the_limit_is_413() {
     let big = format!(r#"{{"data":"{}"}}"#, "x".repeat(3 * 1024 * 1024));
     let resp = client()
+        .await
         .post("/api/echo")
         .header("content-type", "application/json")
         .body(big)
@@ -234,7 +253,7 @@ async fn body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn large_json_is_gzipped_when_accepted() {
-    let client = client();
+    let client = client().await;
     let resp = client
         .get("/api/items")
         .header("accept-encoding", "gzip")
@@ -256,7 +275,7 @@ async fn large_json_is_gzipped_when_accepted() {
 
 #[tokio::test]
 async fn missing_item_is_404_naming_it() {
-    let client = client();
+    let client = client().await;
     let resp = client.get("/api/items/999").await;
     assert_eq!(resp.status(), 404);
     assert_content_type(&resp, "application/json");
@@ -277,7 +296,7 @@ async fn missing_item_is_404_naming_it() {
 
 #[tokio::test]
 async fn stream_returns_five_lines() {
-    let resp = client().get("/api/stream").await;
+    let resp = client().await.get("/api/stream").await;
     assert_eq!(resp.status(), 200);
     assert_content_type(&resp, "text/plain");
     let text = resp.text();
@@ -287,7 +306,7 @@ async fn stream_returns_five_lines() {
 
 #[tokio::test]
 async fn items_crud_with_validation_and_a_bearer_token() {
-    let client = client();
+    let client = client().await;
     let new = json!({"name": "Pen", "price": 2.5, "quantity": 10, "tags": ["office"]});
     let denied = client.post("/api/items").json(&new).await;
     assert_eq!(denied.status(), 401);
@@ -345,4 +364,58 @@ async fn items_crud_with_validation_and_a_bearer_token() {
     assert_eq!(deleted.status(), 204);
     assert!(deleted.bytes().is_empty());
     assert_eq!(client.get(&format!("/api/items/{id}")).await.status(), 404);
+}
+
+/// `/blog/` and `/api/posts` run the same number of queries with 24 or 64 posts: authors
+/// come in the JOIN, tags in one prefetch query.
+#[tokio::test]
+async fn blog_pages_run_a_constant_number_of_queries() {
+    use trellis_orm::prelude::*;
+    let app = app_on_fresh_db().await;
+    let url = app.load_settings().unwrap().database_url.clone().unwrap();
+    let client = TestClient::new(app);
+    let count = |path: &'static str| {
+        let client = &client;
+        async move {
+            let (resp, queries) =
+                trellis_orm::observe::capture_queries(async { client.get(path).await }).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{path}: {}", resp.text());
+            (resp.text(), queries.len())
+        }
+    };
+    let (html, before_html) = count("/blog/").await;
+    assert!(
+        html.contains("Ada Lovelace"),
+        "author names on the page:\n{html}"
+    );
+    let (json, before_api) = count("/api/posts").await;
+    let posts: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(posts.as_array().unwrap().len(), 24);
+    assert!(
+        before_html <= 2 && before_api <= 2,
+        "{before_html} / {before_api} queries"
+    );
+
+    let db = trellis_orm::Db::connect(&url).await.unwrap();
+    let author = demo::blog::models::Author::objects()
+        .first(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..40 {
+        let mut p = demo::blog::models::Post::new(
+            &format!("More {i}"),
+            &format!("more-{i}"),
+            "text",
+            &author,
+        );
+        p.status = demo::blog::models::Status::Published;
+        p.save(&db).await.unwrap();
+    }
+    db.close().await;
+    let (_, after_html) = count("/blog/").await;
+    let (json, after_api) = count("/api/posts").await;
+    let posts: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(posts.as_array().unwrap().len(), 64);
+    assert_eq!((after_html, after_api), (before_html, before_api));
 }

@@ -47,6 +47,8 @@ pub struct Settings {
     pub bind: String,
     /// Database URL (`DATABASE_URL` in the environment).
     pub database_url: Option<String>,
+    /// Most connections the database pool opens.
+    pub database_max_connections: u32,
     /// Largest accepted request body in bytes (default 2.5 MiB); larger bodies get 413.
     pub body_limit: usize,
     /// Uploaded files larger than this (bytes) are spilled from memory to a temporary file.
@@ -105,6 +107,7 @@ impl Default for Settings {
             allowed_hosts: Vec::new(),
             bind: "127.0.0.1:8000".into(),
             database_url: None,
+            database_max_connections: 10,
             body_limit: 2_621_440,
             upload_memory_threshold: 1_048_576,
             upload_max_file_size: 2_621_440,
@@ -149,6 +152,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("allowed_hosts", Kind::List),
     ("bind", Kind::Str),
     ("database_url", Kind::OptStr),
+    ("database_max_connections", Kind::Int),
     ("body_limit", Kind::Int),
     ("upload_memory_threshold", Kind::Int),
     ("upload_max_file_size", Kind::Int),

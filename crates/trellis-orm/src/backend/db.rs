@@ -39,10 +39,39 @@ pub(crate) enum Pool {
     MySql(sqlx::MySqlPool),
 }
 
+/// Parsed connection and pool options; the pool itself is made on first use, inside the
+/// async runtime (so a `Db` can be created by synchronous start-up code).
+enum Options {
+    Sqlite(
+        sqlx::sqlite::SqliteConnectOptions,
+        sqlx::pool::PoolOptions<sqlx::Sqlite>,
+    ),
+    Postgres(
+        sqlx::postgres::PgConnectOptions,
+        sqlx::pool::PoolOptions<sqlx::Postgres>,
+    ),
+    MySql(
+        sqlx::mysql::MySqlConnectOptions,
+        sqlx::pool::PoolOptions<sqlx::MySql>,
+    ),
+}
+
 pub(crate) struct DbInner {
-    pub(crate) pool: Pool,
+    options: Options,
+    pool: std::sync::OnceLock<Pool>,
     pub(crate) backend: Backend,
     pub(crate) display_url: String,
+}
+
+impl DbInner {
+    /// The pool (created, without connecting, on first use).
+    pub(crate) fn pool(&self) -> &Pool {
+        self.pool.get_or_init(|| match &self.options {
+            Options::Sqlite(c, p) => Pool::Sqlite(p.clone().connect_lazy_with(c.clone())),
+            Options::Postgres(c, p) => Pool::Postgres(p.clone().connect_lazy_with(c.clone())),
+            Options::MySql(c, p) => Pool::MySql(p.clone().connect_lazy_with(c.clone())),
+        })
+    }
 }
 
 /// A database: a pool of connections to SQLite, PostgreSQL or MySQL/MariaDB.
@@ -90,7 +119,7 @@ impl Db {
     /// Connect with a full configuration (opens one connection now, to fail early).
     pub async fn connect_with(config: DbConfig) -> Result<Db> {
         let db = Db::connect_lazy_with(config)?;
-        match &db.inner.pool {
+        match db.inner.pool() {
             Pool::Sqlite(p) => drop(p.acquire().await?),
             Pool::Postgres(p) => drop(p.acquire().await?),
             Pool::MySql(p) => drop(p.acquire().await?),
@@ -98,14 +127,21 @@ impl Db {
         Ok(db)
     }
 
-    /// A pool that connects on first use (no I/O now; for start-up code that is not async).
-    /// The URL is checked now.
+    /// A pool that connects on first use (no I/O now, no async runtime needed: for
+    /// start-up code that is not async). The URL is checked now.
     pub fn connect_lazy_with(config: DbConfig) -> Result<Db> {
         let url = config.url.trim();
         let display_url = redact(url);
-        let bad = |message: String| Error::Url { url: display_url.clone(), message };
-        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
-        let (pool, backend) = match scheme.as_str() {
+        let bad = |message: String| Error::Url {
+            url: display_url.clone(),
+            message,
+        };
+        let scheme = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let (options, backend) = match scheme.as_str() {
             "sqlite" => {
                 let memory = url.contains(":memory:") || url.contains("mode=memory");
                 let mut opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
@@ -119,15 +155,26 @@ impl Db {
                         .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
                 }
                 // Each connection to `:memory:` is its own database: keep exactly one, forever.
-                let max = if memory { 1 } else { config.max_connections.max(1) };
+                let max = if memory {
+                    1
+                } else {
+                    config.max_connections.max(1)
+                };
                 let pool = sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()
                     .max_connections(max)
                     .min_connections(config.min_connections.min(max))
                     .acquire_timeout(config.acquire_timeout)
-                    .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-                    .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
-                    .connect_lazy_with(opts);
-                (Pool::Sqlite(pool), Backend::Sqlite)
+                    .idle_timeout(if memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(600))
+                    })
+                    .max_lifetime(if memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(1800))
+                    });
+                (Options::Sqlite(opts, pool), Backend::Sqlite)
             }
             "postgres" | "postgresql" => {
                 let opts = sqlx::postgres::PgConnectOptions::from_str(url)
@@ -135,9 +182,8 @@ impl Db {
                 let pool = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
                     .max_connections(config.max_connections.max(1))
                     .min_connections(config.min_connections)
-                    .acquire_timeout(config.acquire_timeout)
-                    .connect_lazy_with(opts);
-                (Pool::Postgres(pool), Backend::Postgres)
+                    .acquire_timeout(config.acquire_timeout);
+                (Options::Postgres(opts, pool), Backend::Postgres)
             }
             "mysql" | "mariadb" => {
                 let url = if scheme == "mariadb" {
@@ -152,9 +198,8 @@ impl Db {
                 let pool = sqlx::pool::PoolOptions::<sqlx::MySql>::new()
                     .max_connections(config.max_connections.max(1))
                     .min_connections(config.min_connections)
-                    .acquire_timeout(config.acquire_timeout)
-                    .connect_lazy_with(opts);
-                (Pool::MySql(pool), Backend::MySql)
+                    .acquire_timeout(config.acquire_timeout);
+                (Options::MySql(opts, pool), Backend::MySql)
             }
             _ => {
                 return Err(bad(format!(
@@ -162,7 +207,14 @@ impl Db {
                 )));
             }
         };
-        Ok(Db { inner: Arc::new(DbInner { pool, backend, display_url }) })
+        Ok(Db {
+            inner: Arc::new(DbInner {
+                options,
+                pool: std::sync::OnceLock::new(),
+                backend,
+                display_url,
+            }),
+        })
     }
 
     /// Which backend this is.
@@ -177,7 +229,10 @@ impl Db {
 
     /// Close every connection (waits for checked-out ones to come back).
     pub async fn close(&self) {
-        match &self.inner.pool {
+        let Some(pool) = self.inner.pool.get() else {
+            return;
+        };
+        match pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
             Pool::MySql(p) => p.close().await,

@@ -63,7 +63,7 @@ pub struct ExecResult {
 macro_rules! on_conn {
     ($self:expr, |$e:ident, $variant:ident| $body:expr) => {{
         match $self {
-            Conn::Db(db) => match &db.inner.pool {
+            Conn::Db(db) => match db.inner.pool() {
                 Pool::Sqlite($e) => {
                     let $variant = sqlite_row;
                     $body

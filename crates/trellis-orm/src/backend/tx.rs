@@ -93,7 +93,7 @@ impl Db {
     /// not leak; except for in-memory SQLite, whose one connection is the database: there
     /// the caller restores the settings.
     pub(crate) async fn begin_with_setup(&self, setup: &[&str]) -> Result<Tx> {
-        let conn = match &self.inner.pool {
+        let conn = match self.inner.pool() {
             Pool::Sqlite(p) => TxConn::Sqlite(p.acquire().await?),
             Pool::Postgres(p) => TxConn::Postgres(p.acquire().await?),
             Pool::MySql(p) => TxConn::MySql(p.acquire().await?),

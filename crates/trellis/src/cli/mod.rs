@@ -59,6 +59,8 @@ where
             return ExitCode::FAILURE;
         }
     };
+    // App start-up hooks may create runtime-bound resources (database pools).
+    let _runtime_context = runtime.enter();
     match matches.subcommand() {
         None => runtime.block_on(runserver(app, settings, None)),
         Some(("runserver", m)) => {

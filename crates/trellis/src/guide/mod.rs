@@ -11,3 +11,6 @@ pub mod middleware {}
 
 #[doc = include_str!("settings.md")]
 pub mod settings {}
+
+#[doc = include_str!("database.md")]
+pub mod database {}

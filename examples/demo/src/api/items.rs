@@ -1,15 +1,14 @@
-//! A typed CRUD API over an in-memory store (until the ORM lands): validated inputs,
-//! response models, declared statuses, documented responses, and a bearer-protected
-//! write side.
-
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+//! A typed CRUD API stored with the ORM: validated inputs, response models (the stored
+//! row is not the answer), declared statuses, documented responses, and a
+//! bearer-protected write side.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use trellis::db::DbError;
 use trellis::deps::SecurityScheme;
 use trellis::prelude::*;
 use trellis::response::{Created, ErrorDetail, NoContent};
+use trellis_orm::prelude::*;
 
 /// The token the demo accepts: `Authorization: Bearer demo-token`.
 pub const DEMO_TOKEN: &str = "demo-token";
@@ -42,9 +41,12 @@ pub struct NewItem {
     /// Units in stock.
     #[schemars(range(max = 10_000))]
     pub quantity: u32,
-    /// Free-form labels.
+    /// Free-form labels (no commas).
     #[serde(default)]
-    #[schemars(length(max = 10))]
+    #[schemars(
+        length(max = 10),
+        inner(length(min = 1, max = 30), regex(pattern = r"^[^,]*$"))
+    )]
     pub tags: Vec<String>,
 }
 
@@ -73,44 +75,73 @@ pub struct ListQuery {
     pub tag: Vec<String>,
 }
 
-/// The in-memory store (app state).
-#[derive(Debug, Clone)]
-pub struct ItemStore(Arc<RwLock<BTreeMap<u64, Item>>>);
+/// An item as stored: the API's [`Item`] is built from it, so columns that are not in
+/// the response model never leak.
+#[derive(Model, Debug, Clone)]
+#[model(app = "api", ordering = "id")]
+pub struct ItemRow {
+    /// Primary key.
+    pub id: i64,
+    /// Display name.
+    #[field(max_length = 50, db_index)]
+    pub name: String,
+    /// Unit price.
+    pub price: f64,
+    /// Units in stock.
+    pub quantity: i32,
+    /// Labels, stored as `,a,b,` so one `contains(",a,")` lookup finds a tag.
+    #[field(default = ",")]
+    pub tags: String,
+}
 
-impl Default for ItemStore {
-    fn default() -> Self {
-        let items = (1..=200u64)
-            .map(|i| {
-                let item = Item {
-                    id: i,
-                    name: format!("Item {i}"),
-                    price: i as f64 * 1.25,
-                    quantity: (i % 50) as u32,
-                    tags: if i % 2 == 0 {
-                        vec!["even".into()]
-                    } else {
-                        vec!["odd".into()]
-                    },
-                };
-                (i, item)
-            })
-            .collect();
-        ItemStore(Arc::new(RwLock::new(items)))
+impl ItemRow {
+    fn encode_tags(tags: &[String]) -> String {
+        format!(",{},", tags.join(","))
+    }
+
+    fn from_new(id: i64, new: NewItem) -> ItemRow {
+        ItemRow {
+            id,
+            name: new.name,
+            price: new.price,
+            quantity: new.quantity as i32,
+            tags: Self::encode_tags(&new.tags),
+        }
     }
 }
 
-impl ItemStore {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<u64, Item>> {
-        self.0
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+impl From<ItemRow> for Item {
+    fn from(row: ItemRow) -> Item {
+        Item {
+            id: row.id as u64,
+            name: row.name,
+            price: row.price,
+            quantity: row.quantity.max(0) as u32,
+            tags: row
+                .tags
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+        }
     }
+}
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<u64, Item>> {
-        self.0
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+/// The 200 sample items `demo seed` loads.
+pub fn sample_items() -> Vec<ItemRow> {
+    (1..=200i64)
+        .map(|i| ItemRow {
+            id: 0,
+            name: format!("Item {i}"),
+            price: i as f64 * 1.25,
+            quantity: (i % 50) as i32,
+            tags: if i % 2 == 0 {
+                ",even,".into()
+            } else {
+                ",odd,".into()
+            },
+        })
+        .collect()
 }
 
 /// The caller presented the demo's bearer token.
@@ -140,89 +171,78 @@ fn not_found(id: u64) -> HttpError {
     HttpError::not_found(format!("Item {id} not found"))
 }
 
-/// `GET /api/items`: a page of items.
-async fn list(State(store): State<ItemStore>, Query(q): Query<ListQuery>) -> Json<ItemPage> {
-    let items = store.read();
-    let matching: Vec<&Item> = items
-        .values()
-        .filter(|i| {
-            q.q.as_deref()
-                .is_none_or(|text| i.name.to_lowercase().contains(&text.to_lowercase()))
-        })
-        .filter(|i| q.tag.iter().all(|t| i.tags.contains(t)))
-        .collect();
-    let total = matching.len();
-    let page = matching
-        .into_iter()
-        .skip(q.offset.unwrap_or(0) as usize)
-        .take(q.limit.unwrap_or(200) as usize)
-        .cloned()
-        .collect();
-    Json(ItemPage { items: page, total })
+async fn find(db: &Db, id: u64) -> Result<ItemRow, HttpError> {
+    match ItemRow::objects().filter(Q::pk(id as i64)).get(db).await {
+        Ok(row) => Ok(row),
+        Err(trellis_orm::Error::DoesNotExist { .. }) => Err(not_found(id)),
+        Err(e) => Err(DbError(e).into()),
+    }
+}
+
+/// `GET /api/items`: a page of items (one query for the page, one for the total).
+async fn list(
+    State(db): State<Db>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ItemPage>, HttpError> {
+    let mut qs = ItemRow::objects();
+    if let Some(text) = q.q.as_deref().filter(|t| !t.is_empty()) {
+        qs = qs.filter(ItemRow::f().name.icontains(text));
+    }
+    for tag in &q.tag {
+        qs = qs.filter(ItemRow::f().tags.contains(format!(",{tag},")));
+    }
+    let total = qs.count(&db).await.map_err(DbError)? as usize;
+    let offset = u64::from(q.offset.unwrap_or(0));
+    let limit = u64::from(q.limit.unwrap_or(200));
+    let rows = qs
+        .slice(offset..offset + limit)
+        .all(&db)
+        .await
+        .map_err(DbError)?;
+    Ok(Json(ItemPage {
+        items: rows.into_iter().map(Item::from).collect(),
+        total,
+    }))
 }
 
 /// `GET /api/items/{id}`.
-async fn show(
-    State(store): State<ItemStore>,
-    Path(id): Path<u64>,
-) -> Result<Json<Item>, HttpError> {
-    store
-        .read()
-        .get(&id)
-        .cloned()
-        .map(Json)
-        .ok_or_else(|| not_found(id))
+async fn show(State(db): State<Db>, Path(id): Path<u64>) -> Result<Json<Item>, HttpError> {
+    Ok(Json(find(&db, id).await?.into()))
 }
 
 /// `POST /api/items` (bearer): create.
 async fn create(
     Dep(_): Dep<ApiToken>,
-    State(store): State<ItemStore>,
+    State(db): State<Db>,
     Json(new): Json<NewItem>,
-) -> Created<Item> {
-    let mut items = store.write();
-    let id = items.keys().next_back().copied().unwrap_or(0) + 1;
-    let item = Item {
-        id,
-        name: new.name,
-        price: new.price,
-        quantity: new.quantity,
-        tags: new.tags,
-    };
-    items.insert(id, item.clone());
-    Created(item)
+) -> Result<Created<Item>, HttpError> {
+    let mut row = ItemRow::from_new(0, new);
+    row.save(&db).await.map_err(DbError)?;
+    Ok(Created(row.into()))
 }
 
 /// `PUT /api/items/{id}` (bearer): replace.
 async fn replace(
     Dep(_): Dep<ApiToken>,
-    State(store): State<ItemStore>,
+    State(db): State<Db>,
     Path(id): Path<u64>,
     Json(new): Json<NewItem>,
 ) -> Result<Json<Item>, HttpError> {
-    let mut items = store.write();
-    let slot = items.get_mut(&id).ok_or_else(|| not_found(id))?;
-    *slot = Item {
-        id,
-        name: new.name,
-        price: new.price,
-        quantity: new.quantity,
-        tags: new.tags,
-    };
-    Ok(Json(slot.clone()))
+    let existing = find(&db, id).await?;
+    let mut row = ItemRow::from_new(existing.id, new);
+    row.save(&db).await.map_err(DbError)?;
+    Ok(Json(row.into()))
 }
 
 /// `DELETE /api/items/{id}` (bearer).
 async fn remove(
     Dep(_): Dep<ApiToken>,
-    State(store): State<ItemStore>,
+    State(db): State<Db>,
     Path(id): Path<u64>,
 ) -> Result<NoContent, HttpError> {
-    store
-        .write()
-        .remove(&id)
-        .map(|_| NoContent)
-        .ok_or_else(|| not_found(id))
+    let row = find(&db, id).await?;
+    row.delete(&db).await.map_err(DbError)?;
+    Ok(NoContent)
 }
 
 /// The items routes.

@@ -2,6 +2,7 @@
 
 mod deps;
 pub mod items;
+mod migrations;
 
 use std::time::Duration;
 
@@ -94,20 +95,28 @@ async fn stream() -> Response {
         .into_response()
 }
 
+/// The API's models and migrations, for [`trellis::db::Database`].
+pub fn models() -> trellis::db::AppModels {
+    use trellis_orm::Model;
+    trellis::db::AppModels {
+        label: "api",
+        migrations_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/migrations").into(),
+        migrations: migrations::migrations,
+        models: vec![items::ItemRow::meta],
+    }
+}
+
 /// The installable API app.
 pub fn app() -> AppConfig {
     let router = items::routes(Router::api());
-    AppConfig::new("api")
-        .state(TxLog::default())
-        .state(items::ItemStore::default())
-        .routes(
-            router
-                .route("/hello", get(hello).name("hello"))
-                .route("/echo", post(echo).name("echo"))
-                .route("/fib/{n:int}", get(blocking(fib)).name("fib"))
-                .route("/whoami", get(whoami).name("whoami"))
-                .route("/slow", get(slow).name("slow").hidden())
-                .route("/panic", get(panics).name("panic").hidden())
-                .route("/stream", get(stream).name("stream").hidden()),
-        )
+    AppConfig::new("api").state(TxLog::default()).routes(
+        router
+            .route("/hello", get(hello).name("hello"))
+            .route("/echo", post(echo).name("echo"))
+            .route("/fib/{n:int}", get(blocking(fib)).name("fib"))
+            .route("/whoami", get(whoami).name("whoami"))
+            .route("/slow", get(slow).name("slow").hidden())
+            .route("/panic", get(panics).name("panic").hidden())
+            .route("/stream", get(stream).name("stream").hidden()),
+    )
 }
