@@ -439,19 +439,29 @@ pub(crate) async fn delete_objects<M: Model>(db: &impl Executor, objs: Vec<M>) -
     }
     match db.conn() {
         Conn::Db(d) => {
-            d.atomic(|tx| async move { delete_inner::<M>(Conn::Tx(&tx), objs).await })
+            d.atomic(|tx| async move { delete_inner::<M>(Conn::Tx(&tx), objs, &Vec::new()).await })
                 .await
         }
         Conn::Tx(t) => {
-            t.atomic(|tx| async move { delete_inner::<M>(Conn::Tx(&tx), objs).await })
+            t.atomic(|tx| async move { delete_inner::<M>(Conn::Tx(&tx), objs, &Vec::new()).await })
                 .await
         }
     }
 }
 
 /// The collector: signals, `on_delete` of every foreign key pointing at `M`, join-table
-/// rows, then the rows themselves.
-pub(crate) fn delete_inner<M: Model>(conn: Conn<'_>, objs: Vec<M>) -> BoxFuture<'_, Result<u64>> {
+/// rows, then the rows themselves. `chain` holds the objects this delete is already
+/// removing (the cascade path to here), for `Restrict`.
+///
+/// `Restrict` follows Django: rows restricting the objects block the delete, unless a
+/// `Cascade` key of theirs points at an object this same delete removes (a track restricts
+/// its album, but deleting the artist deletes both). Only cascades on the path to here are
+/// seen, not those a sibling branch would reach later.
+pub(crate) fn delete_inner<'a, M: Model>(
+    conn: Conn<'a>,
+    objs: Vec<M>,
+    chain: &'a registry::Chain,
+) -> BoxFuture<'a, Result<u64>> {
     Box::pin(async move {
         if objs.is_empty() {
             return Ok(0);
@@ -459,6 +469,8 @@ pub(crate) fn delete_inner<M: Model>(conn: Conn<'_>, objs: Vec<M>) -> BoxFuture<
         let meta = M::meta();
         let label = meta.label();
         let pks: Vec<Value> = objs.iter().map(|o| o.pk().to_value()).collect();
+        let mut chain = chain.clone();
+        chain.push((label.clone(), pks.clone()));
         let pre = signals::pre_delete::<M>();
         if pre.has_receivers() {
             for obj in &objs {
@@ -475,17 +487,46 @@ pub(crate) fn delete_inner<M: Model>(conn: Conn<'_>, objs: Vec<M>) -> BoxFuture<
                 if rel.to != label {
                     continue;
                 }
+                let referencing = Q::lookup_in(f.name, pks.clone());
+                let protected = || Error::Protected {
+                    model: meta.name,
+                    field: format!("{}.{}", other.name, f.name),
+                };
                 match rel.on_delete {
                     OnDelete::Cascade => {
-                        (entry.delete_where)(conn, f.name, pks.clone()).await?;
+                        (entry.delete_where)(conn, referencing, &chain).await?;
                     }
-                    OnDelete::Protect | OnDelete::Restrict => {
-                        if (entry.count_where)(conn, f.name, pks.clone()).await? > 0 {
-                            return Err(Error::Protected {
-                                model: meta.name,
-                                field: format!("{}.{}", other.name, f.name),
-                            });
+                    OnDelete::Protect => {
+                        if (entry.count_where)(conn, referencing).await? > 0 {
+                            return Err(protected());
                         }
+                    }
+                    OnDelete::Restrict => {
+                        if (entry.count_where)(conn, referencing.clone()).await? == 0 {
+                            continue;
+                        }
+                        // Rows a cascade of this delete removes anyway do not restrict.
+                        let doomed: Vec<Q> = other
+                            .fields
+                            .iter()
+                            .filter_map(|g| g.relation().map(|r| (g, r)))
+                            .filter(|(_, r)| r.on_delete == OnDelete::Cascade)
+                            .flat_map(|(g, r)| {
+                                chain
+                                    .iter()
+                                    .filter(move |(l, _)| *l == r.to)
+                                    .map(move |(_, ids)| Q::lookup_in(g.name, ids.clone()))
+                            })
+                            .collect();
+                        if doomed.is_empty()
+                            || (entry.count_where)(conn, referencing.clone() & !Q::Or(doomed))
+                                .await?
+                                > 0
+                        {
+                            return Err(protected());
+                        }
+                        // Delete them now, before the rows they restrict.
+                        (entry.delete_where)(conn, referencing, &chain).await?;
                     }
                     OnDelete::SetNull | OnDelete::SetDefault => {
                         let value = if rel.on_delete == OnDelete::SetNull {

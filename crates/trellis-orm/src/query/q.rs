@@ -135,17 +135,26 @@ impl Q {
         Q::lookup_operand(path, Operand::Value(value.into()))
     }
 
-    /// `path__in` with a list.
+    /// `path__in` with a list: `Q::lookup_in("author", ids)` or, the same,
+    /// `Q::lookup_in("author__in", ids)`. An empty list matches nothing.
     pub fn lookup_in<V: Into<Value>>(path: &str, values: impl IntoIterator<Item = V>) -> Q {
-        Q::lookup_operand(
-            path,
-            Operand::List(values.into_iter().map(Into::into).collect()),
-        )
+        let path = path.strip_suffix("__in").unwrap_or(path);
+        Q::Lookup(Lookup {
+            path: path.split("__").map(str::to_string).collect(),
+            op: Op::In,
+            operand: Operand::List(values.into_iter().map(Into::into).collect()),
+        })
     }
 
-    /// `path__range` with two bounds.
+    /// `path__range` with two bounds (inclusive): `Q::lookup_range("views", 1, 9)` or
+    /// `Q::lookup_range("views__range", 1, 9)`.
     pub fn lookup_range(path: &str, low: impl Into<Value>, high: impl Into<Value>) -> Q {
-        Q::lookup_operand(path, Operand::Pair(low.into(), high.into()))
+        let path = path.strip_suffix("__range").unwrap_or(path);
+        Q::Lookup(Lookup {
+            path: path.split("__").map(str::to_string).collect(),
+            op: Op::Range,
+            operand: Operand::Pair(low.into(), high.into()),
+        })
     }
 
     /// A lookup comparing with an [`F`] expression (`Q::lookup_f("stock__lt", F::col("reserved"))`).
