@@ -26,7 +26,10 @@ async fn text_lookups() {
             matching(&db, f.title.eq("Rust async")).await?,
             ["Rust async"]
         );
-        assert!(matching(&db, f.title.eq("rust async")).await?.is_empty());
+        // MySQL compares text with the column's collation (case-insensitive by default),
+        // as Django does there.
+        let ci = usize::from(db.backend() == Backend::MySql);
+        assert_eq!(matching(&db, f.title.eq("rust async")).await?.len(), ci);
         assert_eq!(
             matching(&db, f.title.iexact("rUST aSYNC")).await?,
             ["Rust async"]

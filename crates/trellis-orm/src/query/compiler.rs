@@ -121,10 +121,15 @@ impl Compiler {
 
     /// Resolve `path` (relations then a field) to a column, adding the joins it needs.
     /// A path ending at a relation resolves to its key column.
+    ///
+    /// A non-null foreign key is INNER-joined (every row has its target); a nullable one,
+    /// a to-many relation, and anything reached through them are LEFT-joined, so that
+    /// `OR`, `NOT` and `isnull` see the rows without a related row.
     pub(crate) fn resolve(&mut self, path: &[String]) -> Result<Resolved> {
         let mut meta = self.root;
         let mut alias = "t0".to_string();
         let mut key = String::new();
+        let mut left = false;
         let mut i = 0;
         while i < path.len() {
             let seg = path[i].as_str();
@@ -149,12 +154,13 @@ impl Compiler {
                         {
                             return Ok(Resolved { alias, field });
                         }
+                        left |= field.null;
                         let next = self.join(
                             key.clone(),
                             &target.table,
                             (alias.clone(), field.column.clone()),
                             &target.pk().column,
-                            true,
+                            left,
                         );
                         alias = next;
                         meta = target;
@@ -190,6 +196,7 @@ impl Compiler {
                     true,
                 );
                 self.multi = true;
+                left = true;
                 alias = next;
                 meta = target;
                 if last {
@@ -211,6 +218,7 @@ impl Compiler {
                     true,
                 );
                 self.multi = true;
+                left = true;
                 alias = next;
                 meta = child;
                 if last {

@@ -822,10 +822,20 @@ fn add_related(
 ) -> Result<Vec<(&'static str, Load)>> {
     let mut out = Vec::new();
     for Node(name, children) in tree {
-        let field = meta.field(name).ok_or_else(|| Error::UnknownField {
-            model: meta.name,
-            name: name.to_string(),
-            choices: meta.choices(),
+        let field = meta.field(name).ok_or_else(|| {
+            if meta.m2m(name).is_some() || meta.reverse_rel(name).is_some() {
+                Error::InvalidQuery(format!(
+                    "select_related follows foreign keys only; {}.{name} is a to-many \
+                     relation: use prefetch_related(\"{name}\")",
+                    meta.name
+                ))
+            } else {
+                Error::UnknownField {
+                    model: meta.name,
+                    name: name.to_string(),
+                    choices: meta.choices(),
+                }
+            }
         })?;
         let target = match (&field.kind, field.related) {
             (FieldKind::ForeignKey(_), Some(rel)) => rel.meta(),

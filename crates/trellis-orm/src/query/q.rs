@@ -7,6 +7,10 @@ use sea_query::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// `=` (or `IS NULL` for a null value).
+    ///
+    /// On MySQL/MariaDB text comparisons follow the column's collation, as in Django:
+    /// with the default `utf8mb4_unicode_ci`, `exact` ignores case (and trailing spaces).
+    /// The `contains` family is case-sensitive on every backend.
     Exact,
     /// Case-insensitive equality.
     IExact,
