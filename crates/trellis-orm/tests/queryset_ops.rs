@@ -440,3 +440,28 @@ async fn raw_sql_with_parameters() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn get_or_create_conflict_leaves_the_transaction_usable() {
+    each_backend(|db| async move {
+        author("Ann").save(&db).await?;
+        db.atomic(|tx| async move {
+            // No author has this e-mail, but creating one collides on the unique name.
+            let err =
+                trellis_orm::get_or_create(&tx, Q::lookup("email", "nobody"), || author("Ann"))
+                    .await
+                    .unwrap_err();
+            assert!(
+                err.is_does_not_exist() || matches!(err, Error::Database(_)),
+                "{err}"
+            );
+            // The transaction goes on (PostgreSQL would have aborted it).
+            author("Bob").save(&tx).await?;
+            Ok::<_, Error>(())
+        })
+        .await?;
+        assert_eq!(Author::objects().count(&db).await?, 2);
+        Ok(())
+    })
+    .await;
+}

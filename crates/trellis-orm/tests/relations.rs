@@ -450,3 +450,38 @@ async fn n_plus_one_detector() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn n_plus_one_detector_ignores_writes_and_transaction_control() {
+    each_backend(|db| async move {
+        let (result, report) = observe::scope(Detect::Error { threshold: 3 }, async {
+            for i in 0..10 {
+                db.atomic(|tx| async move {
+                    author(&format!("a{i}")).save(&tx).await?;
+                    tx.atomic(|sp| async move {
+                        Tag {
+                            id: 0,
+                            name: format!("t{i}"),
+                        }
+                        .save(&sp)
+                        .await?;
+                        Ok::<_, Error>(())
+                    })
+                    .await
+                })
+                .await?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await;
+        result?;
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        assert!(
+            report.queries.len() >= 60,
+            "every statement is still recorded"
+        );
+        assert_eq!(Author::objects().count(&db).await?, 10);
+        Ok(())
+    })
+    .await;
+}

@@ -380,7 +380,10 @@ pub async fn bulk_update<M: Model>(db: &impl Executor, objs: &[M], fields: &[&st
 }
 
 /// The object matching `q`, or a new one from `create()` inserted now; `(object, created)`.
-/// Runs in a transaction (savepoint) so a concurrent insert cannot make two.
+///
+/// The insert runs in its own savepoint inside a transaction, so that losing a race on a
+/// unique constraint (another request inserted the same object first) leaves the
+/// transaction usable: the other object is read and returned with `created == false`.
 pub async fn get_or_create<M: Model>(
     db: &impl Executor,
     q: Q,
@@ -391,7 +394,14 @@ pub async fn get_or_create<M: Model>(
         Ok(obj) => Ok((obj, false)),
         Err(Error::DoesNotExist { .. }) => {
             let mut obj = create();
-            match insert(&mut obj, db).await {
+            let inserted = match db.conn() {
+                Conn::Tx(tx) => {
+                    let obj = &mut obj;
+                    tx.atomic(|sp| async move { insert(obj, &sp).await }).await
+                }
+                Conn::Db(_) => insert(&mut obj, db).await,
+            };
+            match inserted {
                 Ok(_) => Ok((obj, true)),
                 // Lost a race on a unique constraint: the other insert won; read it.
                 Err(Error::Database(e)) if is_unique_violation(&e) => {
