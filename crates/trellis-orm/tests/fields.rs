@@ -5,7 +5,7 @@
 //! decimals keep about 15 significant digits there (as in Django on SQLite).
 #![allow(missing_docs)]
 
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod common;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};

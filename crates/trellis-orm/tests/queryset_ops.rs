@@ -465,3 +465,26 @@ async fn get_or_create_conflict_leaves_the_transaction_usable() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn resave_unchanged_object_updates_in_place() {
+    each_backend(|db| async move {
+        let mut a = author("Ann");
+        a.save(&db).await?;
+        let id = a.id;
+        a.save(&db).await?; // nothing changed: still an UPDATE, not an INSERT
+        a.save_fields(&db, &["name"]).await?;
+        assert_eq!(a.id, id);
+        assert_eq!(Author::objects().count(&db).await?, 1);
+        // save_fields of a row that is gone: DoesNotExist, nothing inserted.
+        Author::objects().delete(&db).await?;
+        let err = a.save_fields(&db, &["name"]).await.unwrap_err();
+        assert!(err.is_does_not_exist(), "{err}");
+        assert_eq!(Author::objects().count(&db).await?, 0);
+        // save() of a row that is gone inserts it again with its id.
+        a.save(&db).await?;
+        assert_eq!(Author::get_by_pk(&db, id).await?.name, "Ann");
+        Ok(())
+    })
+    .await;
+}

@@ -2,7 +2,7 @@
 //! its own models (no other test binary saves them) and its tests take a lock.
 #![allow(missing_docs)]
 
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod common;
 
 use std::sync::{Arc, Mutex};

@@ -169,14 +169,9 @@ pub(crate) async fn save<M: Model>(
     } else {
         u64::from(M::objects().filter(Q::pk(pk)).exists(&conn).await?)
     };
-    // MySQL reports rows *changed*, so an unchanged row reads 0: check it exists.
-    let exists = updated > 0
-        || (conn.backend() == crate::Backend::MySql
-            && M::objects()
-                .filter(Q::pk(obj.pk().to_value()))
-                .exists(&conn)
-                .await?);
-    if !exists {
+    // Rows *matched*, on MySQL too: sqlx connects with CLIENT_FOUND_ROWS, so saving an
+    // unchanged row reads 1 (`resave_unchanged_object_updates_in_place` pins it).
+    if updated == 0 {
         if fields.is_some() {
             return Err(Error::DoesNotExist { model: M::NAME });
         }
@@ -265,6 +260,11 @@ async fn insert_row<M: Model>(obj: &mut M, conn: Conn<'_>) -> Result<()> {
 /// Insert many objects in as few statements as the backend allows; primary keys are set
 /// on the returned objects (RETURNING on PostgreSQL/SQLite; consecutive ids on MySQL).
 /// Sends no signals (as in Django).
+///
+/// On MySQL/MariaDB the ids are computed from `LAST_INSERT_ID()` (the first id of the
+/// statement) assuming InnoDB hands a multi-row insert consecutive ids, which holds for
+/// `innodb_autoinc_lock_mode` 0 and 1 (MariaDB's default) and for simple inserts in mode 2,
+/// with `auto_increment_increment = 1`. Django does not set them on MySQL at all.
 pub async fn bulk_create<M: Model>(db: &impl Executor, mut objs: Vec<M>) -> Result<Vec<M>> {
     if objs.is_empty() {
         return Ok(objs);

@@ -12,7 +12,10 @@ pub enum Op {
     /// with the default `utf8mb4_unicode_ci`, `exact` ignores case (and trailing spaces).
     /// The `contains` family is case-sensitive on every backend.
     Exact,
-    /// Case-insensitive equality.
+    /// Case-insensitive equality (`LOWER(col) = lower(value)`).
+    ///
+    /// The `i`-lookups fold case with the database's `LOWER`: on SQLite that folds ASCII
+    /// letters only (`"É"` does not match `"é"`), as in Django on SQLite.
     IExact,
     /// Substring, case-sensitive.
     Contains,
