@@ -47,11 +47,12 @@
 //!
 //! Layout (Django's `db/`): [`model`] (what users declare) over [`query`] (QuerySets and
 //! the SQL compiler) over [`backend`] (connections, transactions, capability flags);
-//! [`signals`], [`observe`] (query counting, N+1 detector) and `migrations` beside them.
+//! [`signals`], [`observe`] (query counting, N+1 detector) and [`migrations`] beside them.
 
 pub mod backend;
 mod error;
 pub mod field;
+pub mod migrations;
 pub mod model;
 pub mod observe;
 pub mod query;

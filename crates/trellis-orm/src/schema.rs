@@ -1,11 +1,14 @@
 //! The schema editor: DDL for models on each backend (Django's `schema_editor`). The
-//! migrations executor calls it; tests and scripts may create tables directly with
-//! [`create_tables`].
+//! migrations executor runs the statements of a [`SchemaEditor`]; tests and scripts may
+//! create tables directly with [`create_tables`].
 
 use crate::backend::{Backend, Conn, Executor, mysql, postgres, sqlite};
 use crate::error::Result;
 use crate::field::{FieldKind, FieldMeta, OnDelete};
 use crate::model::{ManyToManyMeta, ModelMeta};
+
+mod editor;
+pub use editor::SchemaEditor;
 
 /// The column type of `kind` on `backend`.
 pub fn column_type(backend: Backend, kind: &FieldKind) -> String {
@@ -27,7 +30,7 @@ pub fn default_literal(backend: Backend, value: &sea_query::Value) -> String {
     }
 }
 
-fn on_delete_sql(on_delete: OnDelete) -> &'static str {
+pub(crate) fn on_delete_sql(on_delete: OnDelete) -> &'static str {
     match on_delete {
         OnDelete::Cascade => "CASCADE",
         OnDelete::SetNull => "SET NULL",

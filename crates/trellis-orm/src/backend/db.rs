@@ -87,19 +87,24 @@ impl Db {
         Db::connect_with(DbConfig::new(url)).await
     }
 
-    /// Connect with a full configuration.
+    /// Connect with a full configuration (opens one connection now, to fail early).
     pub async fn connect_with(config: DbConfig) -> Result<Db> {
+        let db = Db::connect_lazy_with(config)?;
+        match &db.inner.pool {
+            Pool::Sqlite(p) => drop(p.acquire().await?),
+            Pool::Postgres(p) => drop(p.acquire().await?),
+            Pool::MySql(p) => drop(p.acquire().await?),
+        }
+        Ok(db)
+    }
+
+    /// A pool that connects on first use (no I/O now; for start-up code that is not async).
+    /// The URL is checked now.
+    pub fn connect_lazy_with(config: DbConfig) -> Result<Db> {
         let url = config.url.trim();
         let display_url = redact(url);
-        let bad = |message: String| Error::Url {
-            url: display_url.clone(),
-            message,
-        };
-        let scheme = url
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let bad = |message: String| Error::Url { url: display_url.clone(), message };
+        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
         let (pool, backend) = match scheme.as_str() {
             "sqlite" => {
                 let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -113,28 +118,15 @@ impl Db {
                         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                         .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
                 }
-                // Each connection to `:memory:` is its own database: keep exactly one.
-                let max = if memory {
-                    1
-                } else {
-                    config.max_connections.max(1)
-                };
+                // Each connection to `:memory:` is its own database: keep exactly one, forever.
+                let max = if memory { 1 } else { config.max_connections.max(1) };
                 let pool = sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()
                     .max_connections(max)
                     .min_connections(config.min_connections.min(max))
                     .acquire_timeout(config.acquire_timeout)
-                    .idle_timeout(if memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(600))
-                    })
-                    .max_lifetime(if memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(1800))
-                    })
-                    .connect_with(opts)
-                    .await?;
+                    .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+                    .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
+                    .connect_lazy_with(opts);
                 (Pool::Sqlite(pool), Backend::Sqlite)
             }
             "postgres" | "postgresql" => {
@@ -144,8 +136,7 @@ impl Db {
                     .max_connections(config.max_connections.max(1))
                     .min_connections(config.min_connections)
                     .acquire_timeout(config.acquire_timeout)
-                    .connect_with(opts)
-                    .await?;
+                    .connect_lazy_with(opts);
                 (Pool::Postgres(pool), Backend::Postgres)
             }
             "mysql" | "mariadb" => {
@@ -162,8 +153,7 @@ impl Db {
                     .max_connections(config.max_connections.max(1))
                     .min_connections(config.min_connections)
                     .acquire_timeout(config.acquire_timeout)
-                    .connect_with(opts)
-                    .await?;
+                    .connect_lazy_with(opts);
                 (Pool::MySql(pool), Backend::MySql)
             }
             _ => {
@@ -172,13 +162,7 @@ impl Db {
                 )));
             }
         };
-        Ok(Db {
-            inner: Arc::new(DbInner {
-                pool,
-                backend,
-                display_url,
-            }),
-        })
+        Ok(Db { inner: Arc::new(DbInner { pool, backend, display_url }) })
     }
 
     /// Which backend this is.

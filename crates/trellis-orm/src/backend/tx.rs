@@ -83,6 +83,16 @@ impl Db {
     /// Start a transaction. Finish it with [`Tx::commit`] or [`Tx::rollback`]; a `Tx`
     /// dropped without either rolls back (its connection is closed, not reused).
     pub async fn begin(&self) -> Result<Tx> {
+        self.begin_with_setup(&[]).await
+    }
+
+    /// Start a transaction after running `setup` on its connection outside any transaction
+    /// (settings that cannot change inside one, such as SQLite's `PRAGMA foreign_keys =
+    /// OFF` for the migrations' table rebuilds). With a setup, the connection is closed
+    /// when the transaction ends instead of going back to the pool, so the settings do
+    /// not leak; except for in-memory SQLite, whose one connection is the database: there
+    /// the caller restores the settings.
+    pub(crate) async fn begin_with_setup(&self, setup: &[&str]) -> Result<Tx> {
         let conn = match &self.inner.pool {
             Pool::Sqlite(p) => TxConn::Sqlite(p.acquire().await?),
             Pool::Postgres(p) => TxConn::Postgres(p.acquire().await?),
@@ -96,6 +106,16 @@ impl Db {
             }),
             level: 0,
         };
+        for sql in setup {
+            Conn::Tx(&tx).execute_raw(sql).await?;
+        }
+        let memory = self.url().contains(":memory:") || self.url().contains("mode=memory");
+        if !setup.is_empty()
+            && !memory
+            && let Some(c) = tx.inner.conn.lock().await.as_mut()
+        {
+            c.close_on_drop();
+        }
         // SQLite: take the write lock up front, so two writers queue instead of deadlocking.
         let begin = if self.backend() == Backend::Sqlite {
             "BEGIN IMMEDIATE"
