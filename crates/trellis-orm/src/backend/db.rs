@@ -103,8 +103,15 @@ impl Db {
     pub fn connect_lazy_with(config: DbConfig) -> Result<Db> {
         let url = config.url.trim();
         let display_url = redact(url);
-        let bad = |message: String| Error::Url { url: display_url.clone(), message };
-        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        let bad = |message: String| Error::Url {
+            url: display_url.clone(),
+            message,
+        };
+        let scheme = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let (pool, backend) = match scheme.as_str() {
             "sqlite" => {
                 let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -119,13 +126,25 @@ impl Db {
                         .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
                 }
                 // Each connection to `:memory:` is its own database: keep exactly one, forever.
-                let max = if memory { 1 } else { config.max_connections.max(1) };
+                let max = if memory {
+                    1
+                } else {
+                    config.max_connections.max(1)
+                };
                 let pool = sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()
                     .max_connections(max)
                     .min_connections(config.min_connections.min(max))
                     .acquire_timeout(config.acquire_timeout)
-                    .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-                    .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
+                    .idle_timeout(if memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(600))
+                    })
+                    .max_lifetime(if memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(1800))
+                    })
                     .connect_lazy_with(opts);
                 (Pool::Sqlite(pool), Backend::Sqlite)
             }
@@ -162,7 +181,13 @@ impl Db {
                 )));
             }
         };
-        Ok(Db { inner: Arc::new(DbInner { pool, backend, display_url }) })
+        Ok(Db {
+            inner: Arc::new(DbInner {
+                pool,
+                backend,
+                display_url,
+            }),
+        })
     }
 
     /// Which backend this is.
