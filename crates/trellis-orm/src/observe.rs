@@ -3,7 +3,8 @@
 //! times is reported, naming the model and relation and the fix.
 //!
 //! Queries are bound-parameter SQL, so the SQL text *is* the shape: fetching the author of
-//! 50 posts one by one runs one text 50 times.
+//! 50 posts one by one runs one text 50 times. Only reads (`SELECT`) are watched: writes
+//! and transaction control are recorded in the report but never flagged.
 //!
 //! ```
 //! use trellis_orm::observe::{self, Detect};
@@ -91,6 +92,18 @@ pub async fn capture_queries<F: Future>(fut: F) -> (F::Output, Vec<String>) {
     (out, report.queries)
 }
 
+/// Whether `sql` reads rows: only reads are N+1 candidates. Writes repeated in a loop
+/// (a smell `bulk_create` fixes) and transaction control (`BEGIN`, `SAVEPOINT`, ...) are
+/// recorded but never reported.
+fn is_read(sql: &str) -> bool {
+    let head = sql.trim_start();
+    head.get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("select"))
+        || head
+            .get(..4)
+            .is_some_and(|w| w.eq_ignore_ascii_case("with"))
+}
+
 /// Called by the executor before every query.
 pub(crate) fn observe(sql: &str, hint: Option<Hint>) -> Result<()> {
     let Ok(scope) = SCOPE.try_with(|s| s.clone()) else {
@@ -102,6 +115,9 @@ pub(crate) fn observe(sql: &str, hint: Option<Hint>) -> Result<()> {
         Detect::Off => return Ok(()),
         Detect::Warn { threshold } | Detect::Error { threshold } => threshold,
     };
+    if !is_read(sql) {
+        return Ok(());
+    }
     let count = {
         let c = state.counts.entry(sql.to_string()).or_insert(0);
         *c += 1;

@@ -43,7 +43,16 @@ pub(crate) fn on_delete_sql(on_delete: OnDelete) -> &'static str {
 /// The column definition of `field` (name, type, NULL, PRIMARY KEY, UNIQUE, REFERENCES).
 pub fn column_definition(backend: Backend, field: &FieldMeta) -> String {
     let q = |s: &str| backend.quote(s);
-    let mut sql = format!("{} {}", q(&field.column), column_type(backend, &field.kind));
+    // A foreign key's column has the type of the target's primary key (a UUID key too).
+    let kind = match (&field.kind, field.related) {
+        (FieldKind::ForeignKey(_), Some(rel))
+            if !matches!(rel.meta().pk().kind, FieldKind::BigAuto | FieldKind::BigInt) =>
+        {
+            rel.meta().pk().kind.clone()
+        }
+        (kind, _) => kind.clone(),
+    };
+    let mut sql = format!("{} {}", q(&field.column), column_type(backend, &kind));
     if field.primary_key {
         sql.push_str(" NOT NULL PRIMARY KEY");
         if backend == Backend::Sqlite && matches!(field.kind, FieldKind::BigAuto) {

@@ -16,6 +16,7 @@ mod tx;
 pub use db::{Db, DbConfig};
 pub use exec::{Conn, ExecResult, Executor};
 pub use row::Row;
+pub(crate) use row::{JsonAs, value_kind as row_value_kind};
 pub use tx::{OnCommit, Tx, on_commit};
 
 /// Which database a [`Db`] talks to.

@@ -2,6 +2,8 @@
 
 use sqlx::{Column as _, Row as _, ValueRef as _};
 
+use crate::field::{FieldKind, FieldMeta, FieldType};
+
 /// A row read from the database. Model code reads columns by position with
 /// [`FieldType::decode`](crate::FieldType::decode).
 #[derive(Debug)]
@@ -131,4 +133,146 @@ fn decimal_json(v: rust_decimal::Decimal) -> serde_json::Value {
     }
     v.to_f64()
         .map_or_else(|| serde_json::Value::String(v.to_string()), Into::into)
+}
+
+/// How to read a column as JSON when the ORM knows what it holds (`values()`,
+/// aggregates): the same JSON on every backend, whatever type the driver reports.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum JsonAs {
+    /// A field of this kind (a foreign key: the kind of the target's primary key).
+    Field(FieldKind),
+    /// An integer (`COUNT`).
+    Int,
+    /// A float (`AVG`).
+    Float,
+    /// `SUM` over a field of this kind: an integer, a float or a decimal.
+    Sum(FieldKind),
+}
+
+impl JsonAs {
+    /// How a field's values read: a foreign key reads as the target's primary key.
+    pub(crate) fn field(field: &FieldMeta) -> JsonAs {
+        JsonAs::Field(value_kind(field))
+    }
+}
+
+/// The kind of the values a field holds (a foreign key holds the target's primary key).
+pub(crate) fn value_kind(field: &FieldMeta) -> FieldKind {
+    match (&field.kind, field.related) {
+        (FieldKind::ForeignKey(_), Some(rel)) => match &rel.meta().pk().kind {
+            FieldKind::BigAuto => FieldKind::BigInt,
+            other => other.clone(),
+        },
+        (FieldKind::ForeignKey(_), None) | (FieldKind::BigAuto, _) => FieldKind::BigInt,
+        (other, _) => other.clone(),
+    }
+}
+
+impl Row {
+    /// Column `idx` as JSON, read as `how` says (falls back to [`json`](Self::json)).
+    /// Decimals are strings with the field's decimal places (exact); dates, times and
+    /// UUIDs are ISO strings; date-times RFC 3339 in UTC.
+    pub(crate) fn json_as(&self, idx: usize, how: &JsonAs) -> serde_json::Value {
+        use serde_json::Value as J;
+        if self.is_null(idx) {
+            return J::Null;
+        }
+        let typed = match how {
+            JsonAs::Field(kind) => self.field_json(idx, kind),
+            JsonAs::Int => self.int(idx).map(J::from),
+            JsonAs::Float => self.float(idx).map(J::from),
+            JsonAs::Sum(kind) => match kind {
+                FieldKind::Float | FieldKind::Double => self.float(idx).map(J::from),
+                FieldKind::Decimal { decimal_places, .. } => self
+                    .decimal(idx)
+                    .map(|d| J::String(scaled(d, *decimal_places))),
+                _ => self.int(idx).map(J::from),
+            },
+        };
+        typed.unwrap_or_else(|| self.json(idx))
+    }
+
+    fn field_json(&self, idx: usize, kind: &FieldKind) -> Option<serde_json::Value> {
+        use serde_json::Value as J;
+        Some(match kind {
+            FieldKind::Bool => J::Bool(bool::decode(self, idx).ok()?),
+            FieldKind::SmallInt
+            | FieldKind::Int
+            | FieldKind::BigInt
+            | FieldKind::BigAuto
+            | FieldKind::ForeignKey(_) => J::from(self.int(idx)?),
+            FieldKind::Float | FieldKind::Double => J::from(self.float(idx)?),
+            FieldKind::Decimal { decimal_places, .. } => {
+                J::String(scaled(self.decimal(idx)?, *decimal_places))
+            }
+            FieldKind::Char { .. } | FieldKind::Text => J::String(String::decode(self, idx).ok()?),
+            FieldKind::Date => J::String(chrono::NaiveDate::decode(self, idx).ok()?.to_string()),
+            FieldKind::DateTime => J::String(
+                chrono::DateTime::<chrono::Utc>::decode(self, idx)
+                    .ok()?
+                    .to_rfc3339(),
+            ),
+            FieldKind::Time => J::String(chrono::NaiveTime::decode(self, idx).ok()?.to_string()),
+            FieldKind::Uuid => J::String(uuid::Uuid::decode(self, idx).ok()?.to_string()),
+            FieldKind::Json => serde_json::Value::decode(self, idx).ok()?,
+            FieldKind::Bytes => J::from(Vec::<u8>::decode(self, idx).ok()?),
+        })
+    }
+
+    /// An integer, whatever integer or numeric type the column has.
+    fn int(&self, idx: usize) -> Option<i64> {
+        use rust_decimal::prelude::ToPrimitive;
+        macro_rules! ints {
+            ($r:expr) => {
+                $r.try_get::<i64, _>(idx)
+                    .or_else(|_| $r.try_get::<i32, _>(idx).map(i64::from))
+                    .or_else(|_| $r.try_get::<i16, _>(idx).map(i64::from))
+                    .ok()
+            };
+        }
+        let direct = match self {
+            Row::Sqlite(r) => ints!(r),
+            Row::Postgres(r) => ints!(r),
+            Row::MySql(r) => ints!(r),
+        };
+        direct.or_else(|| self.decimal(idx).and_then(|d| d.round().to_i64()))
+    }
+
+    /// A float, whatever numeric type the column has.
+    fn float(&self, idx: usize) -> Option<f64> {
+        use rust_decimal::prelude::ToPrimitive;
+        macro_rules! floats {
+            ($r:expr) => {
+                $r.try_get::<f64, _>(idx)
+                    .or_else(|_| $r.try_get::<f32, _>(idx).map(f64::from))
+                    .ok()
+            };
+        }
+        let direct = match self {
+            Row::Sqlite(r) => floats!(r),
+            Row::Postgres(r) => floats!(r),
+            Row::MySql(r) => floats!(r),
+        };
+        direct
+            .or_else(|| self.decimal(idx).and_then(|d| d.to_f64()))
+            .or_else(|| self.int(idx).map(|i| i as f64))
+    }
+
+    /// A decimal, from a NUMERIC/DECIMAL column, an integer, a float or text.
+    fn decimal(&self, idx: usize) -> Option<rust_decimal::Decimal> {
+        rust_decimal::Decimal::decode(self, idx).ok().or_else(|| {
+            let i = match self {
+                Row::Sqlite(r) => r.try_get::<i64, _>(idx).ok(),
+                Row::Postgres(r) => r.try_get::<i64, _>(idx).ok(),
+                Row::MySql(r) => r.try_get::<i64, _>(idx).ok(),
+            };
+            i.map(rust_decimal::Decimal::from)
+        })
+    }
+}
+
+/// A decimal as text with exactly `places` decimal places.
+fn scaled(mut d: rust_decimal::Decimal, places: u32) -> String {
+    d.rescale(places);
+    d.to_string()
 }

@@ -148,6 +148,10 @@ impl FieldType for chrono::DateTime<chrono::Utc> {
     }
 }
 
+/// Decimals are exact on PostgreSQL and MySQL/MariaDB (`numeric(max_digits,
+/// decimal_places)`). SQLite has no decimal type: the column has NUMERIC affinity, so a value
+/// with at most 15 significant digits is stored as a 64-bit float (and read back rounded
+/// to them), a longer one as text (exact). Django on SQLite has the same limitation.
 impl FieldType for rust_decimal::Decimal {
     type Base = Self;
     fn kind() -> FieldKind {

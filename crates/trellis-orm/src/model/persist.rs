@@ -169,14 +169,9 @@ pub(crate) async fn save<M: Model>(
     } else {
         u64::from(M::objects().filter(Q::pk(pk)).exists(&conn).await?)
     };
-    // MySQL reports rows *changed*, so an unchanged row reads 0: check it exists.
-    let exists = updated > 0
-        || (conn.backend() == crate::Backend::MySql
-            && M::objects()
-                .filter(Q::pk(obj.pk().to_value()))
-                .exists(&conn)
-                .await?);
-    if !exists {
+    // Rows *matched*, on MySQL too: sqlx connects with CLIENT_FOUND_ROWS, so saving an
+    // unchanged row reads 1 (`resave_unchanged_object_updates_in_place` pins it).
+    if updated == 0 {
         if fields.is_some() {
             return Err(Error::DoesNotExist { model: M::NAME });
         }
@@ -265,6 +260,11 @@ async fn insert_row<M: Model>(obj: &mut M, conn: Conn<'_>) -> Result<()> {
 /// Insert many objects in as few statements as the backend allows; primary keys are set
 /// on the returned objects (RETURNING on PostgreSQL/SQLite; consecutive ids on MySQL).
 /// Sends no signals (as in Django).
+///
+/// On MySQL/MariaDB the ids are computed from `LAST_INSERT_ID()` (the first id of the
+/// statement) assuming InnoDB hands a multi-row insert consecutive ids, which holds for
+/// `innodb_autoinc_lock_mode` 0 and 1 (MariaDB's default) and for simple inserts in mode 2,
+/// with `auto_increment_increment = 1`. Django does not set them on MySQL at all.
 pub async fn bulk_create<M: Model>(db: &impl Executor, mut objs: Vec<M>) -> Result<Vec<M>> {
     if objs.is_empty() {
         return Ok(objs);
@@ -380,7 +380,10 @@ pub async fn bulk_update<M: Model>(db: &impl Executor, objs: &[M], fields: &[&st
 }
 
 /// The object matching `q`, or a new one from `create()` inserted now; `(object, created)`.
-/// Runs in a transaction (savepoint) so a concurrent insert cannot make two.
+///
+/// The insert runs in its own savepoint inside a transaction, so that losing a race on a
+/// unique constraint (another request inserted the same object first) leaves the
+/// transaction usable: the other object is read and returned with `created == false`.
 pub async fn get_or_create<M: Model>(
     db: &impl Executor,
     q: Q,
@@ -391,7 +394,14 @@ pub async fn get_or_create<M: Model>(
         Ok(obj) => Ok((obj, false)),
         Err(Error::DoesNotExist { .. }) => {
             let mut obj = create();
-            match insert(&mut obj, db).await {
+            let inserted = match db.conn() {
+                Conn::Tx(tx) => {
+                    let obj = &mut obj;
+                    tx.atomic(|sp| async move { insert(obj, &sp).await }).await
+                }
+                Conn::Db(_) => insert(&mut obj, db).await,
+            };
+            match inserted {
                 Ok(_) => Ok((obj, true)),
                 // Lost a race on a unique constraint: the other insert won; read it.
                 Err(Error::Database(e)) if is_unique_violation(&e) => {
@@ -439,19 +449,29 @@ pub(crate) async fn delete_objects<M: Model>(db: &impl Executor, objs: Vec<M>) -
     }
     match db.conn() {
         Conn::Db(d) => {
-            d.atomic(|tx| async move { delete_inner::<M>(Conn::Tx(&tx), objs).await })
+            d.atomic(|tx| async move { delete_inner::<M>(Conn::Tx(&tx), objs, &Vec::new()).await })
                 .await
         }
         Conn::Tx(t) => {
-            t.atomic(|tx| async move { delete_inner::<M>(Conn::Tx(&tx), objs).await })
+            t.atomic(|tx| async move { delete_inner::<M>(Conn::Tx(&tx), objs, &Vec::new()).await })
                 .await
         }
     }
 }
 
 /// The collector: signals, `on_delete` of every foreign key pointing at `M`, join-table
-/// rows, then the rows themselves.
-pub(crate) fn delete_inner<M: Model>(conn: Conn<'_>, objs: Vec<M>) -> BoxFuture<'_, Result<u64>> {
+/// rows, then the rows themselves. `chain` holds the objects this delete is already
+/// removing (the cascade path to here), for `Restrict`.
+///
+/// `Restrict` follows Django: rows restricting the objects block the delete, unless a
+/// `Cascade` key of theirs points at an object this same delete removes (a track restricts
+/// its album, but deleting the artist deletes both). Only cascades on the path to here are
+/// seen, not those a sibling branch would reach later.
+pub(crate) fn delete_inner<'a, M: Model>(
+    conn: Conn<'a>,
+    objs: Vec<M>,
+    chain: &'a registry::Chain,
+) -> BoxFuture<'a, Result<u64>> {
     Box::pin(async move {
         if objs.is_empty() {
             return Ok(0);
@@ -459,6 +479,8 @@ pub(crate) fn delete_inner<M: Model>(conn: Conn<'_>, objs: Vec<M>) -> BoxFuture<
         let meta = M::meta();
         let label = meta.label();
         let pks: Vec<Value> = objs.iter().map(|o| o.pk().to_value()).collect();
+        let mut chain = chain.clone();
+        chain.push((label.clone(), pks.clone()));
         let pre = signals::pre_delete::<M>();
         if pre.has_receivers() {
             for obj in &objs {
@@ -475,17 +497,46 @@ pub(crate) fn delete_inner<M: Model>(conn: Conn<'_>, objs: Vec<M>) -> BoxFuture<
                 if rel.to != label {
                     continue;
                 }
+                let referencing = Q::lookup_in(f.name, pks.clone());
+                let protected = || Error::Protected {
+                    model: meta.name,
+                    field: format!("{}.{}", other.name, f.name),
+                };
                 match rel.on_delete {
                     OnDelete::Cascade => {
-                        (entry.delete_where)(conn, f.name, pks.clone()).await?;
+                        (entry.delete_where)(conn, referencing, &chain).await?;
                     }
-                    OnDelete::Protect | OnDelete::Restrict => {
-                        if (entry.count_where)(conn, f.name, pks.clone()).await? > 0 {
-                            return Err(Error::Protected {
-                                model: meta.name,
-                                field: format!("{}.{}", other.name, f.name),
-                            });
+                    OnDelete::Protect => {
+                        if (entry.count_where)(conn, referencing).await? > 0 {
+                            return Err(protected());
                         }
+                    }
+                    OnDelete::Restrict => {
+                        if (entry.count_where)(conn, referencing.clone()).await? == 0 {
+                            continue;
+                        }
+                        // Rows a cascade of this delete removes anyway do not restrict.
+                        let doomed: Vec<Q> = other
+                            .fields
+                            .iter()
+                            .filter_map(|g| g.relation().map(|r| (g, r)))
+                            .filter(|(_, r)| r.on_delete == OnDelete::Cascade)
+                            .flat_map(|(g, r)| {
+                                chain
+                                    .iter()
+                                    .filter(move |(l, _)| *l == r.to)
+                                    .map(move |(_, ids)| Q::lookup_in(g.name, ids.clone()))
+                            })
+                            .collect();
+                        if doomed.is_empty()
+                            || (entry.count_where)(conn, referencing.clone() & !Q::Or(doomed))
+                                .await?
+                                > 0
+                        {
+                            return Err(protected());
+                        }
+                        // Delete them now, before the rows they restrict.
+                        (entry.delete_where)(conn, referencing, &chain).await?;
                     }
                     OnDelete::SetNull | OnDelete::SetDefault => {
                         let value = if rel.on_delete == OnDelete::SetNull {

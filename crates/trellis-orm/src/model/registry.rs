@@ -12,7 +12,11 @@ use crate::error::Result;
 use crate::model::{Model, ModelMeta};
 use crate::query::Q;
 
-type WhereFn = for<'a> fn(Conn<'a>, &'static str, Vec<Value>) -> BoxFuture<'a, Result<u64>>;
+type WhereFn = for<'a> fn(Conn<'a>, Q, &'a Chain) -> BoxFuture<'a, Result<u64>>;
+type CountFn = for<'a> fn(Conn<'a>, Q) -> BoxFuture<'a, Result<u64>>;
+
+/// The objects a delete is removing, outermost first: `(app.Model, primary keys)`.
+pub(crate) type Chain = Vec<(String, Vec<Value>)>;
 
 /// A registered model, type-erased.
 #[derive(Clone, Copy)]
@@ -20,37 +24,28 @@ pub struct Entry {
     /// The model's metadata.
     pub meta: fn() -> &'static ModelMeta,
     pub(crate) delete_where: WhereFn,
-    pub(crate) count_where: WhereFn,
+    pub(crate) count_where: CountFn,
 }
 
 static MODELS: LazyLock<RwLock<Vec<Entry>>> = LazyLock::new(Default::default);
 
 fn delete_where<'a, M: Model>(
     conn: Conn<'a>,
-    field: &'static str,
-    ids: Vec<Value>,
+    q: Q,
+    chain: &'a Chain,
 ) -> BoxFuture<'a, Result<u64>> {
     Box::pin(async move {
         let objs = M::objects()
             .order_by(Vec::<String>::new())
-            .filter(Q::lookup_in(field, ids))
+            .filter(q)
             .all(&conn)
             .await?;
-        crate::model::persist::delete_inner::<M>(conn, objs).await
+        crate::model::persist::delete_inner::<M>(conn, objs, chain).await
     })
 }
 
-fn count_where<'a, M: Model>(
-    conn: Conn<'a>,
-    field: &'static str,
-    ids: Vec<Value>,
-) -> BoxFuture<'a, Result<u64>> {
-    Box::pin(async move {
-        M::objects()
-            .filter(Q::lookup_in(field, ids))
-            .count(&conn)
-            .await
-    })
+fn count_where<'a, M: Model>(conn: Conn<'a>, q: Q) -> BoxFuture<'a, Result<u64>> {
+    Box::pin(async move { M::objects().filter(q).count(&conn).await })
 }
 
 /// Register model `M` (idempotent). Apps register their models; a model is also

@@ -1,8 +1,14 @@
 //! Aggregates for `aggregate()`, `annotate()` and `values_annotate()`: Count, Sum, Avg,
 //! Min, Max over a field path (across relations too).
+//!
+//! Results read the same on every backend: counts are integers, `Avg` a float, `Sum` an
+//! integer, float or decimal string like its field, `Min`/`Max` like the field itself
+//! (decimals are strings, exact).
 
 use sea_query::{Expr, Func};
 
+use crate::backend::JsonAs;
+use crate::backend::row_value_kind as value_kind;
 use crate::error::Result;
 use crate::query::compiler::{Compiler, col};
 
@@ -49,7 +55,8 @@ impl Agg {
         Agg::Max(path.into())
     }
 
-    pub(crate) fn compile(&self, c: &mut Compiler) -> Result<Expr> {
+    /// The SQL expression and how its result reads as JSON.
+    pub(crate) fn compile(&self, c: &mut Compiler) -> Result<(Expr, JsonAs)> {
         let (path, f): (&str, fn(Expr) -> Expr) = match self {
             Agg::Count(p) => (p, |e| Func::count(e).into()),
             Agg::CountDistinct(p) => (p, |e| Func::count_distinct(e).into()),
@@ -59,10 +66,21 @@ impl Agg {
             Agg::Max(p) => (p, |e| Func::max(e).into()),
         };
         if path == "*" {
-            return Ok(Expr::cust("COUNT(*)"));
+            return match self {
+                Agg::Count(_) => Ok((Expr::cust("COUNT(*)"), JsonAs::Int)),
+                _ => Err(crate::Error::InvalidQuery(
+                    "\"*\" (all rows) is only allowed in Agg::count".into(),
+                )),
+            };
         }
         let segs: Vec<String> = path.split("__").map(str::to_string).collect();
         let r = c.resolve(&segs)?;
-        Ok(f(col(&r.alias, &r.field.column)))
+        let how = match self {
+            Agg::Count(_) | Agg::CountDistinct(_) => JsonAs::Int,
+            Agg::Avg(_) => JsonAs::Float,
+            Agg::Sum(_) => JsonAs::Sum(value_kind(r.field)),
+            Agg::Min(_) | Agg::Max(_) => JsonAs::field(r.field),
+        };
+        Ok((f(col(&r.alias, &r.field.column)), how))
     }
 }

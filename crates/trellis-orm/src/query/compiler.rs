@@ -121,10 +121,15 @@ impl Compiler {
 
     /// Resolve `path` (relations then a field) to a column, adding the joins it needs.
     /// A path ending at a relation resolves to its key column.
+    ///
+    /// A non-null foreign key is INNER-joined (every row has its target); a nullable one,
+    /// a to-many relation, and anything reached through them are LEFT-joined, so that
+    /// `OR`, `NOT` and `isnull` see the rows without a related row.
     pub(crate) fn resolve(&mut self, path: &[String]) -> Result<Resolved> {
         let mut meta = self.root;
         let mut alias = "t0".to_string();
         let mut key = String::new();
+        let mut left = false;
         let mut i = 0;
         while i < path.len() {
             let seg = path[i].as_str();
@@ -149,12 +154,13 @@ impl Compiler {
                         {
                             return Ok(Resolved { alias, field });
                         }
+                        left |= field.null;
                         let next = self.join(
                             key.clone(),
                             &target.table,
                             (alias.clone(), field.column.clone()),
                             &target.pk().column,
-                            true,
+                            left,
                         );
                         alias = next;
                         meta = target;
@@ -190,6 +196,7 @@ impl Compiler {
                     true,
                 );
                 self.multi = true;
+                left = true;
                 alias = next;
                 meta = target;
                 if last {
@@ -211,6 +218,7 @@ impl Compiler {
                     true,
                 );
                 self.multi = true;
+                left = true;
                 alias = next;
                 meta = child;
                 if last {
@@ -227,21 +235,26 @@ impl Compiler {
         Err(Error::InvalidQuery("empty field path".into()))
     }
 
-    /// Join a `select_related` path and return the alias of the related table.
+    /// Join a `select_related` path and return the alias of the related table and whether
+    /// the join is a LEFT JOIN. A nullable foreign key, or any key reached through one, is
+    /// LEFT-joined so that rows without the relation are kept.
     pub(crate) fn join_related(
         &mut self,
         parent_alias: &str,
         parent_key: &str,
         field: &FieldMeta,
         target: &'static ModelMeta,
-    ) -> String {
-        self.join(
+        parent_left: bool,
+    ) -> (String, bool) {
+        let alias = self.join(
             format!("{parent_key}__{}", field.name),
             &target.table,
             (parent_alias.to_string(), field.column.clone()),
             &target.pk().column,
-            field.null,
-        )
+            field.null || parent_left,
+        );
+        let left = self.joins.iter().any(|j| j.alias == alias && j.left);
+        (alias, left)
     }
 
     pub(crate) fn apply_joins(&self, sel: &mut SelectStatement) {
@@ -275,11 +288,18 @@ impl Compiler {
 
     /// Compile a condition tree.
     pub(crate) fn condition(&mut self, q: &Q) -> Result<Condition> {
+        self.condition_in(q, false)
+    }
+
+    /// Compile a condition tree; `negated` is true under an odd number of `Not`s, where
+    /// lookups follow Django's rules for NULLs and to-many relations (see
+    /// [`negated_lookup`](Self::negated_lookup)).
+    fn condition_in(&mut self, q: &Q, negated: bool) -> Result<Condition> {
         Ok(match q {
             Q::And(items) => {
                 let mut c = Condition::all();
                 for item in items {
-                    c = c.add(self.condition(item)?);
+                    c = c.add(self.condition_in(item, negated)?);
                 }
                 c
             }
@@ -289,11 +309,12 @@ impl Compiler {
                 }
                 let mut c = Condition::any();
                 for item in items {
-                    c = c.add(self.condition(item)?);
+                    c = c.add(self.condition_in(item, negated)?);
                 }
                 c
             }
-            Q::Not(inner) => self.condition(inner)?.not(),
+            Q::Not(inner) => self.condition_in(inner, !negated)?.not(),
+            Q::Lookup(lookup) if negated => Condition::all().add(self.negated_lookup(lookup)?),
             Q::Pk(v) => Condition::all().add(col("t0", &self.root.pk().column).eq(v.clone())),
             Q::InJoinTable {
                 table,
@@ -313,6 +334,39 @@ impl Compiler {
             }
             Q::Lookup(lookup) => Condition::all().add(self.lookup(lookup)?),
         })
+    }
+
+    /// A lookup under `NOT`, as Django compiles it:
+    ///
+    /// - through a to-many relation (`exclude(tags__name="rust")`), it means "has no such
+    ///   related row": `pk IN (SELECT pk ... WHERE lookup)` (negated by the caller), not a
+    ///   join that would keep rows having *another* related row;
+    /// - on a column that may be NULL (a nullable field, or any column of a joined table),
+    ///   `col IS NOT NULL` is added, so that `NOT (...)` keeps the NULL rows
+    ///   (`exclude(rating=3)` keeps posts without a rating).
+    fn negated_lookup(&mut self, lookup: &Lookup) -> Result<Expr> {
+        let mut sub = Compiler::new(self.backend, self.root);
+        let expr = sub.lookup(lookup)?;
+        if sub.multi {
+            let pk = &self.root.pk().column;
+            let mut inner = Query::select();
+            inner
+                .from_as(self.root.table.clone(), "t0")
+                .expr(col("t0", pk))
+                .and_where(expr);
+            sub.apply_joins(&mut inner);
+            return Ok(col("t0", pk).in_subquery(inner));
+        }
+        let r = self.resolve(&lookup.path)?;
+        let expr = self.lookup(lookup)?;
+        let nullable = r.field.null || r.alias != "t0";
+        let tests_null = lookup.op == Op::IsNull
+            || matches!(&lookup.operand, Operand::Value(v) if is_null_value(v));
+        if nullable && !tests_null {
+            Ok(expr.and(col(&r.alias, &r.field.column).is_not_null()))
+        } else {
+            Ok(expr)
+        }
     }
 
     fn lookup(&mut self, lookup: &Lookup) -> Result<Expr> {

@@ -23,7 +23,7 @@ pub use prefetch::{Prefetch, PrefetchLookup};
 pub use q::{F, Lookup, Op, Operand, Q};
 pub use typed::{Col, Rel};
 
-use crate::backend::{Backend, Conn, Executor, Row};
+use crate::backend::{Backend, Conn, Executor, JsonAs, Row};
 use crate::error::{Error, Result};
 use crate::field::{FieldKind, FieldType};
 use crate::model::{self, Model, ModelMeta};
@@ -311,7 +311,7 @@ impl<M: Model> QuerySet<M> {
             }
         }
         let tree = related_tree(&self.related);
-        let related = add_related(&mut c, &mut sel, meta, "t0", "", &tree)?;
+        let related = add_related(&mut c, &mut sel, meta, "t0", "", false, &tree)?;
         self.apply_where(&mut c, &mut sel)?;
         self.apply_order(&mut c, &mut sel)?;
         if self.distinct {
@@ -462,8 +462,21 @@ impl<M: Model> QuerySet<M> {
     /// The number of matching rows (`SELECT COUNT(*)`).
     pub async fn count(&self, db: &impl Executor) -> Result<u64> {
         let conn = db.conn();
+        let (sql, values) = self.count_sql(conn.backend())?;
+        let rows = conn.fetch_all(sql, values).await?;
+        let n = rows
+            .first()
+            .map(|r| i64::decode(r, 0))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(n as u64)
+    }
+
+    /// The SQL and bound values [`count`](Self::count) runs on `backend` (a subquery when
+    /// the QuerySet is sliced or distinct).
+    pub fn count_sql(&self, backend: Backend) -> Result<(String, sea_query::Values)> {
         let meta = M::meta();
-        let mut c = Compiler::new(conn.backend(), meta);
+        let mut c = Compiler::new(backend, meta);
         let mut inner = Query::select();
         inner.from_as(meta.table.clone(), "t0");
         self.apply_where(&mut c, &mut inner)?;
@@ -483,14 +496,7 @@ impl<M: Model> QuerySet<M> {
             c.apply_joins(&mut inner);
             inner
         };
-        let (sql, values) = conn.backend().build(&sel);
-        let rows = conn.fetch_all(sql, values).await?;
-        let n = rows
-            .first()
-            .map(|r| i64::decode(r, 0))
-            .transpose()?
-            .unwrap_or(0);
-        Ok(n as u64)
+        Ok(backend.build(&sel))
     }
 
     /// Whether any row matches (`SELECT 1 ... LIMIT 1`).
@@ -628,6 +634,7 @@ impl<M: Model> QuerySet<M> {
         let mut sel = Query::select();
         sel.from_as(meta.table.clone(), "t0");
         let mut names = Vec::new();
+        let mut hows = Vec::new();
         let mut group = Vec::new();
         for name in fields {
             let name = name.as_ref().to_string();
@@ -636,14 +643,17 @@ impl<M: Model> QuerySet<M> {
             sel.expr(col(&r.alias, &r.field.column));
             group.push(col(&r.alias, &r.field.column));
             names.push(name);
+            hows.push(JsonAs::field(r.field));
         }
         let annotations: Vec<(String, Agg)> = annotations
             .into_iter()
             .map(|(a, g)| (a.as_ref().to_string(), g))
             .collect();
         for (alias, agg) in &annotations {
-            sel.expr(agg.compile(&mut c)?);
+            let (expr, how) = agg.compile(&mut c)?;
+            sel.expr(expr);
             names.push(alias.clone());
+            hows.push(how);
         }
         self.apply_where(&mut c, &mut sel)?;
         if !annotations.is_empty() && !group.is_empty() {
@@ -660,7 +670,7 @@ impl<M: Model> QuerySet<M> {
                     } else {
                         sea_query::Order::Asc
                     };
-                    sel.order_by_expr(annotations[pos].1.compile(&mut c)?, o);
+                    sel.order_by_expr(annotations[pos].1.compile(&mut c)?.0, o);
                 } else {
                     let (expr, o) = c.order(spec)?;
                     sel.order_by_expr(expr, o);
@@ -679,8 +689,9 @@ impl<M: Model> QuerySet<M> {
             .map(|row| {
                 names
                     .iter()
+                    .zip(&hows)
                     .enumerate()
-                    .map(|(i, n)| (n.clone(), row.json(i)))
+                    .map(|(i, (n, how))| (n.clone(), row.json_as(i, how)))
                     .collect::<serde_json::Map<_, _>>()
             })
             .collect())
@@ -719,8 +730,11 @@ impl<M: Model> QuerySet<M> {
             .into_iter()
             .map(|(a, g)| (a.as_ref().to_string(), g))
             .collect();
+        let mut hows = Vec::with_capacity(annotations.len());
         for (_, agg) in &annotations {
-            sel.expr(agg.compile(&mut c)?);
+            let (expr, how) = agg.compile(&mut c)?;
+            sel.expr(expr);
+            hows.push(how);
         }
         for f in &meta.fields {
             if !load.deferred.contains(&f.name) {
@@ -737,8 +751,9 @@ impl<M: Model> QuerySet<M> {
             objs.push(model::decode_at::<M>(row, &mut idx, &load)?);
             let extra = annotations
                 .iter()
+                .zip(&hows)
                 .enumerate()
-                .map(|(i, (a, _))| (a.clone(), row.json(idx + i)))
+                .map(|(i, ((a, _), how))| (a.clone(), row.json_as(idx + i, how)))
                 .collect::<serde_json::Map<_, _>>();
             out.push(extra);
         }
@@ -802,14 +817,25 @@ fn add_related(
     meta: &'static ModelMeta,
     alias: &str,
     key: &str,
+    left: bool,
     tree: &[Node],
 ) -> Result<Vec<(&'static str, Load)>> {
     let mut out = Vec::new();
     for Node(name, children) in tree {
-        let field = meta.field(name).ok_or_else(|| Error::UnknownField {
-            model: meta.name,
-            name: name.to_string(),
-            choices: meta.choices(),
+        let field = meta.field(name).ok_or_else(|| {
+            if meta.m2m(name).is_some() || meta.reverse_rel(name).is_some() {
+                Error::InvalidQuery(format!(
+                    "select_related follows foreign keys only; {}.{name} is a to-many \
+                     relation: use prefetch_related(\"{name}\")",
+                    meta.name
+                ))
+            } else {
+                Error::UnknownField {
+                    model: meta.name,
+                    name: name.to_string(),
+                    choices: meta.choices(),
+                }
+            }
         })?;
         let target = match (&field.kind, field.related) {
             (FieldKind::ForeignKey(_), Some(rel)) => rel.meta(),
@@ -821,11 +847,19 @@ fn add_related(
                 )));
             }
         };
-        let a = c.join_related(alias, key, field, target);
+        let (a, a_left) = c.join_related(alias, key, field, target, left);
         for f in &target.fields {
             sel.expr(col(&a, &f.column));
         }
-        let sub = add_related(c, sel, target, &a, &format!("{key}__{name}"), children)?;
+        let sub = add_related(
+            c,
+            sel,
+            target,
+            &a,
+            &format!("{key}__{name}"),
+            a_left,
+            children,
+        )?;
         out.push((
             field.name,
             Load {

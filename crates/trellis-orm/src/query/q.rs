@@ -7,8 +7,15 @@ use sea_query::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// `=` (or `IS NULL` for a null value).
+    ///
+    /// On MySQL/MariaDB text comparisons follow the column's collation, as in Django:
+    /// with the default `utf8mb4_unicode_ci`, `exact` ignores case (and trailing spaces).
+    /// The `contains` family is case-sensitive on every backend.
     Exact,
-    /// Case-insensitive equality.
+    /// Case-insensitive equality (`LOWER(col) = lower(value)`).
+    ///
+    /// The `i`-lookups fold case with the database's `LOWER`: on SQLite that folds ASCII
+    /// letters only (`"É"` does not match `"é"`), as in Django on SQLite.
     IExact,
     /// Substring, case-sensitive.
     Contains,
@@ -135,17 +142,26 @@ impl Q {
         Q::lookup_operand(path, Operand::Value(value.into()))
     }
 
-    /// `path__in` with a list.
+    /// `path__in` with a list: `Q::lookup_in("author", ids)` or, the same,
+    /// `Q::lookup_in("author__in", ids)`. An empty list matches nothing.
     pub fn lookup_in<V: Into<Value>>(path: &str, values: impl IntoIterator<Item = V>) -> Q {
-        Q::lookup_operand(
-            path,
-            Operand::List(values.into_iter().map(Into::into).collect()),
-        )
+        let path = path.strip_suffix("__in").unwrap_or(path);
+        Q::Lookup(Lookup {
+            path: path.split("__").map(str::to_string).collect(),
+            op: Op::In,
+            operand: Operand::List(values.into_iter().map(Into::into).collect()),
+        })
     }
 
-    /// `path__range` with two bounds.
+    /// `path__range` with two bounds (inclusive): `Q::lookup_range("views", 1, 9)` or
+    /// `Q::lookup_range("views__range", 1, 9)`.
     pub fn lookup_range(path: &str, low: impl Into<Value>, high: impl Into<Value>) -> Q {
-        Q::lookup_operand(path, Operand::Pair(low.into(), high.into()))
+        let path = path.strip_suffix("__range").unwrap_or(path);
+        Q::Lookup(Lookup {
+            path: path.split("__").map(str::to_string).collect(),
+            op: Op::Range,
+            operand: Operand::Pair(low.into(), high.into()),
+        })
     }
 
     /// A lookup comparing with an [`F`] expression (`Q::lookup_f("stock__lt", F::col("reserved"))`).
