@@ -46,6 +46,28 @@ pub fn derive_choices(input: TokenStream) -> TokenStream {
     }
 }
 
+/// The path of the ORM crate as the calling crate sees it: `::trellis_orm` when it depends
+/// on `trellis-orm`, else `::trellis::orm` through the facade.
+fn orm_path() -> TokenStream2 {
+    use proc_macro_crate::{FoundCrate, crate_name};
+    match crate_name("trellis-orm") {
+        // Itself: the ORM's own tests and doc tests, which see it as `trellis_orm`.
+        Ok(FoundCrate::Itself) => quote!(::trellis_orm),
+        Ok(FoundCrate::Name(name)) => {
+            let ident = Ident::new(&name, Span::call_site());
+            quote!(::#ident)
+        }
+        Err(_) => match crate_name("trellis") {
+            Ok(FoundCrate::Name(name)) => {
+                let ident = Ident::new(&name, Span::call_site());
+                quote!(::#ident::orm)
+            }
+            Ok(FoundCrate::Itself) => quote!(::trellis::orm),
+            Err(_) => quote!(::trellis_orm),
+        },
+    }
+}
+
 fn snake(s: &str) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -253,7 +275,7 @@ fn model(input: DeriveInput) -> syn::Result<TokenStream2> {
         .clone()
         .unwrap_or_else(|| format!("{app}_{}", model_name.to_lowercase()));
     let fields_struct = format_ident!("{}Fields", name);
-    let o = quote!(::trellis_orm);
+    let o = orm_path();
 
     let mut pk: Option<(Ident, Type, String)> = None;
     let mut field_metas = Vec::new();
@@ -683,7 +705,7 @@ fn model(input: DeriveInput) -> syn::Result<TokenStream2> {
 
 fn choices(input: DeriveInput) -> syn::Result<TokenStream2> {
     let name = &input.ident;
-    let o = quote!(::trellis_orm);
+    let o = orm_path();
     let Data::Enum(data) = &input.data else {
         return Err(syn::Error::new_spanned(
             name,

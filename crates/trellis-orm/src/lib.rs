@@ -70,6 +70,9 @@ pub use model::{
 pub use query::{Agg, F, Prefetch, Q, QuerySet, raw, raw_execute, raw_rows};
 pub use trellis_orm_macros::{Choices, Model};
 
+/// The crates of the field types, re-exported so models need no extra dependencies.
+pub use {chrono, rust_decimal, uuid};
+
 /// Transactions (Django's `django.db.transaction`): [`Db::atomic`], [`Tx::atomic`]
 /// (savepoints), [`on_commit`].
 pub mod transaction {

@@ -52,14 +52,14 @@ pub fn app() -> App {
 
 /// Migrate the database and load the sample data if it is empty (what `cargo run -p demo`
 /// does before serving). Returns what was done, for the log.
-pub async fn prepare(db: &trellis_orm::Db) -> Result<Vec<String>, String> {
+pub async fn prepare(db: &trellis::orm::Db) -> Result<Vec<String>, String> {
     let mut log = trellis::db::migrate(db, &database(), None, None).await?;
     log.extend(seed(db).await?);
     Ok(log)
 }
 
-async fn seed(db: &trellis_orm::Db) -> Result<Vec<String>, String> {
-    use trellis_orm::prelude::*;
+async fn seed(db: &trellis::orm::Db) -> Result<Vec<String>, String> {
+    use trellis::orm::prelude::*;
     let mut log = Vec::new();
     match blog::seed::seed(db).await.map_err(|e| e.to_string())? {
         blog::seed::Seeded::Created(a, p, c) => log.push(format!(
@@ -72,7 +72,7 @@ async fn seed(db: &trellis_orm::Db) -> Result<Vec<String>, String> {
         .await
         .map_err(|e| e.to_string())?
     {
-        let items = trellis_orm::bulk_create(db, api::items::sample_items())
+        let items = trellis::orm::bulk_create(db, api::items::sample_items())
             .await
             .map_err(|e| e.to_string())?;
         log.push(format!("Seeded the API: {} items", items.len()));

@@ -29,7 +29,7 @@ fn prepare() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let db = trellis_orm::Db::connect(&url)
+        let db = trellis::orm::Db::connect(&url)
             .await
             .map_err(|e| e.to_string())?;
         for line in demo::prepare(&db).await? {

@@ -7,7 +7,7 @@ use trellis::prelude::*;
 /// `GET /`: the home page, rendered from `templates/home.html`, with the five newest posts.
 pub(crate) async fn home(
     State(t): State<Templates>,
-    State(db): State<trellis_orm::Db>,
+    State(db): State<trellis::orm::Db>,
 ) -> Result<Html<String>, HttpError> {
     let mut posts = crate::blog::published(&db)
         .await

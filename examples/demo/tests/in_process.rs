@@ -22,7 +22,7 @@ async fn app_on_fresh_db() -> trellis::App {
         let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
     }
     let url = format!("sqlite://{}", file.display());
-    let db = trellis_orm::Db::connect(&url).await.expect("database");
+    let db = trellis::orm::Db::connect(&url).await.expect("database");
     demo::prepare(&db).await.expect("migrate and seed");
     db.close().await;
     demo::app().settings(move |s| s.database_url = Some(url.clone()))
@@ -370,7 +370,7 @@ async fn items_crud_with_validation_and_a_bearer_token() {
 /// come in the JOIN, tags in one prefetch query.
 #[tokio::test]
 async fn blog_pages_run_a_constant_number_of_queries() {
-    use trellis_orm::prelude::*;
+    use trellis::orm::prelude::*;
     let app = app_on_fresh_db().await;
     let url = app.load_settings().unwrap().database_url.clone().unwrap();
     let client = TestClient::new(app);
@@ -378,7 +378,7 @@ async fn blog_pages_run_a_constant_number_of_queries() {
         let client = &client;
         async move {
             let (resp, queries) =
-                trellis_orm::observe::capture_queries(async { client.get(path).await }).await;
+                trellis::orm::observe::capture_queries(async { client.get(path).await }).await;
             assert_eq!(resp.status(), StatusCode::OK, "{path}: {}", resp.text());
             (resp.text(), queries.len())
         }
@@ -396,7 +396,7 @@ async fn blog_pages_run_a_constant_number_of_queries() {
         "{before_html} / {before_api} queries"
     );
 
-    let db = trellis_orm::Db::connect(&url).await.unwrap();
+    let db = trellis::orm::Db::connect(&url).await.unwrap();
     let author = demo::blog::models::Author::objects()
         .first(&db)
         .await

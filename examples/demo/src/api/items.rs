@@ -6,9 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use trellis::db::DbError;
 use trellis::deps::SecurityScheme;
+use trellis::orm::prelude::*;
 use trellis::prelude::*;
 use trellis::response::{Created, ErrorDetail, NoContent};
-use trellis_orm::prelude::*;
 
 /// The token the demo accepts: `Authorization: Bearer demo-token`.
 pub const DEMO_TOKEN: &str = "demo-token";
@@ -174,7 +174,7 @@ fn not_found(id: u64) -> HttpError {
 async fn find(db: &Db, id: u64) -> Result<ItemRow, HttpError> {
     match ItemRow::objects().filter(Q::pk(id as i64)).get(db).await {
         Ok(row) => Ok(row),
-        Err(trellis_orm::Error::DoesNotExist { .. }) => Err(not_found(id)),
+        Err(trellis::orm::Error::DoesNotExist { .. }) => Err(not_found(id)),
         Err(e) => Err(DbError(e).into()),
     }
 }

@@ -97,7 +97,7 @@ async fn stream() -> Response {
 
 /// The API's models and migrations, for [`trellis::db::Database`].
 pub fn models() -> trellis::db::AppModels {
-    use trellis_orm::Model;
+    use trellis::orm::Model;
     trellis::db::AppModels {
         label: "api",
         migrations_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/migrations").into(),

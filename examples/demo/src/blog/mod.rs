@@ -12,9 +12,9 @@ pub mod seed;
 
 use serde::Serialize;
 use trellis::db::{AppModels, DbError};
+use trellis::orm::prelude::*;
+use trellis::orm::{Prefetch, Q};
 use trellis::prelude::*;
-use trellis_orm::prelude::*;
-use trellis_orm::{Prefetch, Q};
 
 use models::{Author, Comment, Post, Status, Tag};
 
@@ -46,7 +46,7 @@ pub struct PostSummary {
 }
 
 /// The published posts, newest first, with authors and tags: two queries.
-pub async fn published(db: &Db) -> trellis_orm::Result<Vec<PostSummary>> {
+pub async fn published(db: &Db) -> trellis::orm::Result<Vec<PostSummary>> {
     let posts = Post::objects()
         .filter(Post::f().status.eq(Status::Published))
         .select_related(["author"])

@@ -1,7 +1,7 @@
 //! The blog's models: authors write posts, posts have tags (many-to-many) and comments.
 
 use chrono::{DateTime, Utc};
-use trellis_orm::prelude::*;
+use trellis::orm::prelude::*;
 
 /// Someone who writes posts and comments.
 #[derive(Model, Debug, Clone)]

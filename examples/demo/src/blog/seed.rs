@@ -2,7 +2,7 @@
 //! database (5 authors, 24 posts with tags and comments).
 
 use chrono::{Duration, TimeZone, Utc};
-use trellis_orm::prelude::*;
+use trellis::orm::prelude::*;
 
 use super::models::{Author, Comment, Post, Status, Tag};
 
@@ -37,15 +37,15 @@ pub enum Seeded {
 /// Load the sample data unless the blog already has authors.
 /// The check runs inside the transaction, so two processes starting at once on one
 /// database cannot both load it.
-pub async fn seed(db: &Db) -> trellis_orm::Result<Seeded> {
+pub async fn seed(db: &Db) -> trellis::orm::Result<Seeded> {
     db.atomic(|tx| async move { load(&tx).await }).await
 }
 
-async fn load(tx: &Tx) -> trellis_orm::Result<Seeded> {
+async fn load(tx: &Tx) -> trellis::orm::Result<Seeded> {
     if Author::objects().exists(tx).await? {
         return Ok(Seeded::AlreadyPresent);
     }
-    let authors = trellis_orm::bulk_create(
+    let authors = trellis::orm::bulk_create(
         tx,
         AUTHORS
             .iter()
@@ -61,7 +61,7 @@ async fn load(tx: &Tx) -> trellis_orm::Result<Seeded> {
             .collect(),
     )
     .await?;
-    let tags = trellis_orm::bulk_create(
+    let tags = trellis::orm::bulk_create(
         tx,
         TAGS.iter()
             .map(|name| Tag {
@@ -98,7 +98,7 @@ async fn load(tx: &Tx) -> trellis_orm::Result<Seeded> {
         post.published_at = Some(start + Duration::days(i as i64));
         posts.push(post);
     }
-    let posts = trellis_orm::bulk_create(tx, posts).await?;
+    let posts = trellis::orm::bulk_create(tx, posts).await?;
     let mut comments = Vec::new();
     for (i, post) in posts.iter().enumerate() {
         let picked: Vec<&Tag> = tags
@@ -119,6 +119,6 @@ async fn load(tx: &Tx) -> trellis_orm::Result<Seeded> {
             });
         }
     }
-    let comments = trellis_orm::bulk_create(tx, comments).await?;
+    let comments = trellis::orm::bulk_create(tx, comments).await?;
     Ok(Seeded::Created(authors.len(), posts.len(), comments.len()))
 }
