@@ -675,8 +675,7 @@ fn model(input: DeriveInput) -> syn::Result<TokenStream2> {
             }
 
             fn has_pk(&self) -> bool {
-                #o::FieldType::to_value(&self.#pk_ident)
-                    != #o::FieldType::to_value(&<#pk_ty as #o::FieldType>::placeholder())
+                self.#pk_ident != <#pk_ty as #o::FieldType>::placeholder()
             }
 
             #[allow(unused_variables)]

@@ -146,6 +146,35 @@ impl<'a> Conn<'a> {
         Ok(rows)
     }
 
+    /// Run a query and decode each row as it arrives with `f` (no intermediate row
+    /// vector: each row is dropped once decoded, and decoding overlaps with the driver
+    /// producing the next rows).
+    pub(crate) async fn fetch_map<T, F>(
+        &self,
+        sql: String,
+        values: Values,
+        hint: Option<Hint>,
+        mut f: F,
+    ) -> Result<Vec<T>>
+    where
+        F: FnMut(&Row) -> Result<T> + Send,
+        T: Send,
+    {
+        use futures_util::TryStreamExt;
+        observe::observe(&sql, hint)?;
+        tracing::debug!(target: "trellis::orm::sql", sql = %sql);
+        let args = SqlxValues(values);
+        let mut out = Vec::new();
+        on_conn!(self, |e, wrap| {
+            let q = sqlx::query_with(AssertSqlSafe(sql), args);
+            let mut rows = q.fetch(e);
+            while let Some(row) = rows.try_next().await? {
+                out.push(f(&wrap(row))?);
+            }
+        });
+        Ok(out)
+    }
+
     /// Run a statement and report what it changed.
     pub async fn execute(&self, sql: String, values: Values) -> Result<ExecResult> {
         observe::observe(&sql, None)?;

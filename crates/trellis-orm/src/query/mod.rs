@@ -343,11 +343,9 @@ impl<M: Model> QuerySet<M> {
         let (mut sel, load, c) = self.compile(conn.backend())?;
         c.apply_joins(&mut sel);
         let (sql, values) = conn.backend().build(&sel);
-        let rows = conn.fetch_all_hinted(sql, values, hint).await?;
-        let mut objs = rows
-            .iter()
-            .map(|r| model::decode::<M>(r, &load))
-            .collect::<Result<Vec<_>>>()?;
+        let mut objs = conn
+            .fetch_map(sql, values, hint, |r| model::decode::<M>(r, &load))
+            .await?;
         self.run_prefetch(&mut objs, conn).await?;
         Ok(objs)
     }
@@ -390,15 +388,14 @@ impl<M: Model> QuerySet<M> {
         }
         c.apply_joins(&mut sel);
         let (sql, values) = conn.backend().build(&sel);
-        let rows = conn.fetch_all(sql, values).await?;
-        let mut keys = Vec::with_capacity(rows.len());
-        let mut objs = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut idx = 0;
-            let obj = model::decode_at::<M>(row, &mut idx, &load)?;
-            keys.push(K::decode(row, idx)?);
-            objs.push(obj);
-        }
+        let pairs = conn
+            .fetch_map(sql, values, None, |row| {
+                let mut idx = 0;
+                let obj = model::decode_at::<M>(row, &mut idx, &load)?;
+                Ok((K::decode(row, idx)?, obj))
+            })
+            .await?;
+        let (keys, mut objs): (Vec<K>, Vec<M>) = pairs.into_iter().unzip();
         self.run_prefetch(&mut objs, conn).await?;
         Ok(keys.into_iter().zip(objs).collect())
     }
