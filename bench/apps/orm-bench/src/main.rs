@@ -6,6 +6,7 @@
 //! bench-orm check URL DB                  run every workload once per contender, print checks
 //! bench-orm run URL DB [--rounds N]       time every workload, print one JSON line per result
 //! bench-orm pg-schema create|drop ADMIN_URL SCHEMA
+//! bench-orm loop URL trellis|sqlx WORKLOAD N   run one workload N times (for a profiler)
 //! ```
 //!
 //! `DB` is the label printed in the results (`sqlite`, `postgres`). Iteration counts come
@@ -239,9 +240,29 @@ async fn pg_schema(action: &str, admin_url: &str, schema: &str) -> Res<()> {
     Ok(())
 }
 
+/// Run one workload of one contender `n` times and print the mean: a steady loop to
+/// attach a profiler to (`perf record -g -- bench-orm loop ...`).
+async fn profile_loop(url: &str, contender: &str, workload: &str, n: usize) -> Res<()> {
+    let cs = contenders(url).await?;
+    let c = cs
+        .iter()
+        .find(|c| c.name() == contender)
+        .ok_or_else(|| format!("unknown contender {contender:?}"))?;
+    let mut total = Duration::ZERO;
+    for _ in 0..n {
+        total += c.op(workload).await?.0;
+    }
+    eprintln!(
+        "{contender} {workload}: {n} operations, mean {:.1} µs",
+        total.as_secs_f64() * 1e6 / n.max(1) as f64
+    );
+    close(cs).await;
+    Ok(())
+}
+
 fn usage() -> Res<()> {
     Err("usage: bench-orm setup URL | check URL DB | run URL DB [--rounds N] | \
-         pg-schema create|drop ADMIN_URL SCHEMA"
+         pg-schema create|drop ADMIN_URL SCHEMA | loop URL CONTENDER WORKLOAD N"
         .into())
 }
 
@@ -265,6 +286,10 @@ async fn main() -> Res<()> {
             };
             run(url, db, rounds).await
         }
+        (Some("loop"), Some(url), Some(contender)) => match (arg(3), arg(4)) {
+            (Some(workload), Some(n)) => profile_loop(url, contender, workload, n.parse()?).await,
+            _ => usage(),
+        },
         (Some("pg-schema"), Some(action), Some(admin)) => match arg(3) {
             Some(schema) => pg_schema(action, admin, schema).await,
             None => usage(),
