@@ -261,9 +261,11 @@ async fn profile_loop(url: &str, contender: &str, workload: &str, n: usize) -> R
 }
 
 fn usage() -> Res<()> {
-    Err("usage: bench-orm setup URL | check URL DB | run URL DB [--rounds N] | \
+    Err(
+        "usage: bench-orm setup URL | check URL DB | run URL DB [--rounds N] | \
          pg-schema create|drop ADMIN_URL SCHEMA | loop URL CONTENDER WORKLOAD N"
-        .into())
+            .into(),
+    )
 }
 
 #[tokio::main(flavor = "current_thread")]

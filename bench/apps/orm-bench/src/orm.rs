@@ -72,8 +72,11 @@ impl Bench {
 
     /// Create the tables with the ORM's schema editor and fill them (see `data`).
     pub(crate) async fn setup(&self) -> Res<()> {
-        trellis_orm::schema::create_tables(&self.db, &[User::meta(), Post::meta(), Comment::meta()])
-            .await?;
+        trellis_orm::schema::create_tables(
+            &self.db,
+            &[User::meta(), Post::meta(), Comment::meta()],
+        )
+        .await?;
         let users: Vec<User> = (1..=data::USERS)
             .map(|i| {
                 let (name, hair_color) = data::seed_user(i);
