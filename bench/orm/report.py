@@ -191,6 +191,9 @@ def cmd_report(checks_path, results_path, meta_path, out_path):
         add("")
         for e in check_errors:
             add(f"- {e}")
+    add("")
+    add("Where Trellis spends more than sqlx, in instructions (repeatable on a busy machine):")
+    add("[`orm-analysis.md`](orm-analysis.md); reproduce with `bench/orm/callgrind WORKLOAD [sqlite|postgres]`.")
     for _, note in notes:
         add("")
         add(note)
