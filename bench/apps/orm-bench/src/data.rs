@@ -28,7 +28,8 @@ pub(crate) fn seed_user(i: usize) -> (String, Option<String>) {
 
 /// Post `j` of user `user_id`: title and body (every fourth has no body).
 pub(crate) fn seed_post(user_id: i64, j: usize) -> (String, Option<String>) {
-    let body = (j % 4 != 0).then(|| format!("This is the body of post {j} by user {user_id}."));
+    let body =
+        (!j.is_multiple_of(4)).then(|| format!("This is the body of post {j} by user {user_id}."));
     (format!("Post {j} by user {user_id}"), body)
 }
 
@@ -47,7 +48,7 @@ pub(crate) fn seed_comment(post_id: i64, k: usize) -> String {
 
 /// User `i` of an insert operation (0-based).
 pub(crate) fn new_user(i: usize) -> (String, Option<String>) {
-    let hair = (i % 2 == 0).then(|| "green".to_string());
+    let hair = i.is_multiple_of(2).then(|| "green".to_string());
     (format!("New user {i}"), hair)
 }
 

@@ -63,6 +63,9 @@ pub(crate) struct Bench {
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// A post with its comments, grouped by hand (`prefetch_manual`).
+type PostTree = (Post, Vec<Comment>);
+
 impl Bench {
     pub(crate) async fn connect(url: &str) -> Res<Bench> {
         Ok(Bench {
@@ -238,14 +241,14 @@ impl Bench {
         for cm in comments {
             comments_by_post.entry(*cm.post.id()).or_default().push(cm);
         }
-        let mut posts_by_user: HashMap<i64, Vec<(Post, Vec<Comment>)>> = HashMap::new();
+        let mut posts_by_user: HashMap<i64, Vec<PostTree>> = HashMap::new();
         for p in posts {
             let comments = comments_by_post.remove(&p.id).unwrap_or_default();
             if let Some(uid) = p.user.as_ref().map(|fk| *fk.id()) {
                 posts_by_user.entry(uid).or_default().push((p, comments));
             }
         }
-        let tree: Vec<(User, Vec<(Post, Vec<Comment>)>)> = users
+        let tree: Vec<(User, Vec<PostTree>)> = users
             .into_iter()
             .map(|u| {
                 let posts = posts_by_user.remove(&u.id).unwrap_or_default();
