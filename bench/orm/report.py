@@ -68,6 +68,10 @@ def cmd_validate(path):
     return 1 if mismatches else 0
 
 
+def clip(text, n=160):
+    return text if len(text) <= n else text[:n] + "..."
+
+
 def fmt_us(v):
     if v is None:
         return "—"
@@ -120,6 +124,7 @@ def cmd_report(checks_path, results_path, meta_path, out_path):
     add("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     verdicts = []
     failed = []
+    unreachable = []
     for db in dbs:
         for w, _ in WORKLOADS:
             cells = {}
@@ -129,7 +134,7 @@ def cmd_report(checks_path, results_path, meta_path, out_path):
                     cells[c] = ("not run", None, None)
                 elif "error" in r:
                     cells[c] = ("FAILED", None, None)
-                    failed.append(f"{db} {w}: {c}: {r['error']}")
+                    failed.append(f"{db} {w}: {c}: {clip(r['error'])}")
                 else:
                     cells[c] = (
                         f"{fmt_us(r['median_us'])}<br><sub>{fmt_us(r['min_us'])}–{fmt_us(r['max_us'])}</sub>",
@@ -153,6 +158,8 @@ def cmd_report(checks_path, results_path, meta_path, out_path):
                 ok = r_django >= MIN_VS_DJANGO
                 marks.append("django PASS" if ok else "django MISS")
                 verdicts.append((db, w, "django >= 5x trellis", ok, r_django))
+                if not ok and r_ceiling is not None and r_ceiling < MIN_VS_DJANGO:
+                    unreachable.append(f"{db} {w} ({r_ceiling:.2f}x)")
             add(
                 f"| {db} | {w} | {cells['trellis'][0]} | {cells['sqlx'][0]} | {cells['django'][0]} "
                 f"| {fmt_ratio(r_sqlx)} | {fmt_ratio(r_sqlx_min)} | {fmt_ratio(r_django)} | {fmt_ratio(r_ceiling)} | {', '.join(marks)} |"
@@ -170,6 +177,12 @@ def cmd_report(checks_path, results_path, meta_path, out_path):
     for db, w, what, ok, r in verdicts:
         if not ok:
             add(f"- MISS {db} {w}: {what} (is {r:.2f}x)")
+    if unreachable:
+        add("")
+        add(f"{len(unreachable)} of the Django misses are on workloads where raw sqlx itself is less "
+            f"than {MIN_VS_DJANGO:g}x faster than Django (`django/sqlx` below): no ORM overhead "
+            "reduction can meet that target there, the database's own time dominates: "
+            + ", ".join(unreachable) + ".")
     if failed:
         add("")
         add("Not measured (the operation failed):")
@@ -187,10 +200,11 @@ def cmd_report(checks_path, results_path, meta_path, out_path):
     add("returned the same row count and checksum (ids, text lengths; see")
     add("`bench/apps/orm-bench/src/data.rs`); warm-up operations are checked again.")
     if check_errors:
-        add("Check failures:")
+        add("")
+        add("Operations that failed during the checks (not timed):")
         add("")
         for e in check_errors:
-            add(f"- {e}")
+            add(f"- {clip(e)}")
     add("")
     add("Where Trellis spends more than sqlx, in instructions (repeatable on a busy machine):")
     add("[`orm-analysis.md`](orm-analysis.md); reproduce with `bench/orm/callgrind WORKLOAD [sqlite|postgres]`.")
@@ -230,6 +244,9 @@ def cmd_report(checks_path, results_path, meta_path, out_path):
     print(f"targets met: {n_pass}/{len(verdicts)}")
     for f in failed:
         print(f"not measured: {f}")
+    if unreachable:
+        print(f"django target out of reach even for raw sqlx (django/sqlx < {MIN_VS_DJANGO:g}x): "
+              + ", ".join(unreachable))
     for m in mismatches:
         print(f"MISMATCH: {m}")
     print(f"report written to {out_path}")
