@@ -32,7 +32,7 @@ pub use cli::run;
 pub use schemars::{self, JsonSchema};
 pub use trellis_http::{
     App, AppConfig, AppState, BuiltApp, Method, StatusCode, app, deps, extract, handler, http,
-    middleware, response, routing, server, settings, testing,
+    middleware, response, routing, server, settings, testing, validation,
 };
 #[cfg(feature = "openapi")]
 pub use trellis_openapi as openapi;

@@ -419,3 +419,42 @@ async fn blog_pages_run_a_constant_number_of_queries() {
     assert_eq!(posts.as_array().unwrap().len(), 64);
     assert_eq!((after_html, after_api), (before_html, before_api));
 }
+
+/// `PATCH /api/items/{id}` changes only the fields sent (`Maybe` tells unset from null).
+#[tokio::test]
+async fn patch_changes_only_the_fields_sent() {
+    let client = client().await;
+    let auth = "Bearer demo-token";
+    let before = client.get("/api/items/2").await.json::<Value>();
+    assert_eq!(before["tags"], json!(["even"]));
+    let resp = client
+        .request(Method::PATCH, "/api/items/2")
+        .header("authorization", auth)
+        .json(&json!({"name": "Renamed", "tags": null}))
+        .await;
+    assert_eq!(resp.status(), 200, "{}", resp.text());
+    let after = resp.json::<Value>();
+    assert_eq!(after["name"], "Renamed");
+    assert_eq!(
+        after["price"], before["price"],
+        "unset fields keep their value"
+    );
+    assert_eq!(after["quantity"], before["quantity"]);
+    assert_eq!(after["tags"], json!([]), "null cleared the tags");
+    assert_eq!(client.get("/api/items/2").await.json::<Value>(), after);
+
+    let null_name = client
+        .request(Method::PATCH, "/api/items/2")
+        .header("authorization", auth)
+        .json(&json!({"name": null}))
+        .await;
+    assert_eq!(null_name.status(), 400);
+    assert_eq!(null_name.json::<Value>()["detail"], "name cannot be null");
+
+    let invalid = client
+        .request(Method::PATCH, "/api/items/2")
+        .header("authorization", auth)
+        .json(&json!({"price": -5, "colour": "red"}))
+        .await;
+    assert_eq!(invalid.status(), 422, "{}", invalid.text());
+}

@@ -27,6 +27,7 @@
 mod coerce;
 mod custom;
 mod error;
+mod maybe;
 mod schema;
 
 use std::any::TypeId;
@@ -36,6 +37,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 pub use coerce::{coerce_pairs, coerce_scalar};
 pub use custom::{CheckError, Checks, garde_errors};
 pub use error::{ErrorItem, Loc, ValidationErrors, ValidationResponse};
+pub use maybe::Maybe;
 pub use schema::Validator;
 
 use schemars::JsonSchema;

@@ -9,6 +9,7 @@ use trellis::deps::SecurityScheme;
 use trellis::orm::prelude::*;
 use trellis::prelude::*;
 use trellis::response::{Created, ErrorDetail, NoContent};
+use trellis::validation::Maybe;
 
 /// The token the demo accepts: `Authorization: Bearer demo-token`.
 pub const DEMO_TOKEN: &str = "demo-token";
@@ -48,6 +49,32 @@ pub struct NewItem {
         inner(length(min = 1, max = 30), regex(pattern = r"^[^,]*$"))
     )]
     pub tags: Vec<String>,
+}
+
+/// What a client sends to change some fields of an item (`PATCH`): fields left out keep
+/// their value (Pydantic's "unset"; answered back, they stay out: `exclude_unset`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemPatch {
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Maybe::is_unset")]
+    #[schemars(length(min = 1, max = 50))]
+    pub name: Maybe<String>,
+    /// Unit price.
+    #[serde(default, skip_serializing_if = "Maybe::is_unset")]
+    #[schemars(range(min = 0.0, max = 1_000_000.0))]
+    pub price: Maybe<f64>,
+    /// Units in stock.
+    #[serde(default, skip_serializing_if = "Maybe::is_unset")]
+    #[schemars(range(max = 10_000))]
+    pub quantity: Maybe<u32>,
+    /// Free-form labels (no commas); `null` clears them.
+    #[serde(default, skip_serializing_if = "Maybe::is_unset")]
+    #[schemars(
+        length(max = 10),
+        inner(length(min = 1, max = 30), regex(pattern = r"^[^,]*$"))
+    )]
+    pub tags: Maybe<Vec<String>>,
 }
 
 /// A page of items.
@@ -234,6 +261,38 @@ async fn replace(
     Ok(Json(row.into()))
 }
 
+/// `PATCH /api/items/{id}` (bearer): change the fields sent, keep the others.
+async fn patch(
+    Dep(_): Dep<ApiToken>,
+    State(db): State<Db>,
+    Path(id): Path<u64>,
+    Json(patch): Json<ItemPatch>,
+) -> Result<Json<Item>, HttpError> {
+    let mut row = find(&db, id).await?;
+    let not_null = |field: &str| HttpError::bad_request(format!("{field} cannot be null"));
+    if matches!(patch.name, Maybe::Null) {
+        return Err(not_null("name"));
+    }
+    if matches!(patch.price, Maybe::Null) {
+        return Err(not_null("price"));
+    }
+    if matches!(patch.quantity, Maybe::Null) {
+        return Err(not_null("quantity"));
+    }
+    patch.name.apply(&mut row.name);
+    patch.price.apply(&mut row.price);
+    if let Maybe::Value(q) = patch.quantity {
+        row.quantity = q as i32;
+    }
+    match patch.tags {
+        Maybe::Unset => {}
+        Maybe::Null => row.tags = ItemRow::encode_tags(&[]),
+        Maybe::Value(tags) => row.tags = ItemRow::encode_tags(&tags),
+    }
+    row.save(&db).await.map_err(DbError)?;
+    Ok(Json(row.into()))
+}
+
 /// `DELETE /api/items/{id}` (bearer).
 async fn remove(
     Dep(_): Dep<ApiToken>,
@@ -268,6 +327,15 @@ pub(crate) fn routes(router: Router) -> Router {
                 .response::<ErrorDetail>(404, "No such item")
                 .put(replace)
                 .response::<Item>(200, "The item, replaced")
+                .response::<ErrorDetail>(401, "Missing or invalid bearer token")
+                .response::<ErrorDetail>(404, "No such item")
+                .patch(patch)
+                .summary("Change some fields of an item")
+                .description(
+                    "Fields left out keep their value. Needs `Authorization: Bearer demo-token`.",
+                )
+                .response::<Item>(200, "The item, changed")
+                .response::<ErrorDetail>(400, "A field that cannot be null was null")
                 .response::<ErrorDetail>(401, "Missing or invalid bearer token")
                 .response::<ErrorDetail>(404, "No such item")
                 .delete(remove)
