@@ -134,8 +134,10 @@ impl Hook for Defaults {
                 .ok()
                 .flatten(),
         };
-        if let Some(id) = id {
-            resp.headers_mut().entry(X_REQUEST_ID).or_insert(id);
+        if let Some(id) = id
+            && !super::security::has(resp.headers(), &X_REQUEST_ID)
+        {
+            resp.headers_mut().append(X_REQUEST_ID, id);
         }
     }
 }

@@ -38,7 +38,7 @@ fn host_bytes_allowed(host: &[u8], allowed: &[String]) -> bool {
                 || (host.len() > pattern.len()
                     && host[host.len() - pattern.len()..].eq_ignore_ascii_case(pattern))
         } else {
-            host.eq_ignore_ascii_case(pattern)
+            host == pattern || host.eq_ignore_ascii_case(pattern)
         }
     })
 }
