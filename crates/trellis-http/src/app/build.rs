@@ -299,9 +299,12 @@ impl App {
                 router = router.nest_service(settings.static_url.trim_end_matches('/'), service);
             }
         }
-        router = router
+        // `with_state` turns every handler into a route now, as `axum::serve` does per
+        // connection; without it each request would clone and box its handler.
+        let router: axum::Router = router
             .method_not_allowed_fallback(method_not_allowed)
-            .fallback(not_found);
+            .fallback(not_found)
+            .with_state(());
 
         // 5. Layers around the whole dispatcher, innermost first: the handler panic
         //    guard, the request scope, the project's middleware (first added =

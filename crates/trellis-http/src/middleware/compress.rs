@@ -30,39 +30,33 @@ pub(crate) fn predicate() -> GzipPredicate {
         .and(NotForContentType::SSE)
 }
 
+/// The predicate, built once: the response path reads it without cloning it.
+static PREDICATE: std::sync::LazyLock<GzipPredicate> = std::sync::LazyLock::new(predicate);
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct GzipLayer;
 
-impl<S: Clone> tower::Layer<S> for GzipLayer {
+impl<S> tower::Layer<S> for GzipLayer {
     type Service = Gzip<S>;
     fn layer(&self, inner: S) -> Gzip<S> {
-        let compress = CompressionLayer::new()
+        Gzip { inner }
+    }
+}
+
+fn compression<S>(inner: S) -> Compression<S, GzipPredicate> {
+    tower::Layer::layer(
+        &CompressionLayer::new()
             .gzip(true)
-            .compress_when(predicate())
-            .layer_inner(inner.clone());
-        Gzip {
-            plain: inner,
-            compress,
-            predicate: predicate(),
-        }
-    }
+            .compress_when(PREDICATE.clone()),
+        inner,
+    )
 }
 
-trait LayerInner<S> {
-    fn layer_inner(self, inner: S) -> Compression<S, GzipPredicate>;
-}
-
-impl<S> LayerInner<S> for CompressionLayer<GzipPredicate> {
-    fn layer_inner(self, inner: S) -> Compression<S, GzipPredicate> {
-        tower::Layer::layer(&self, inner)
-    }
-}
-
+/// One inner service (cloning the stack clones one copy of it); tower-http's compression
+/// is put around a clone of it only for requests that accept gzip.
 #[derive(Clone)]
 pub(crate) struct Gzip<S> {
-    plain: S,
-    compress: Compression<S, GzipPredicate>,
-    predicate: GzipPredicate,
+    inner: S,
 }
 
 fn accepts_gzip(req: &Request) -> bool {
@@ -85,19 +79,20 @@ where
         GzipFuture<S::Future, <Compression<S, GzipPredicate> as tower::Service<Request>>::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        std::task::ready!(self.plain.poll_ready(cx))?;
-        self.compress.poll_ready(cx)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
         if accepts_gzip(&req) {
+            // The inner service was ready (above), and so is a clone of it: every service
+            // under the default stack is always ready.
             GzipFuture::Compress {
-                fut: self.compress.call(req),
+                fut: compression(self.inner.clone()).call(req),
             }
         } else {
             GzipFuture::Plain {
-                fut: self.plain.call(req),
-                predicate: Some(self.predicate.clone()),
+                fut: self.inner.call(req),
+                check: true,
             }
         }
     }
@@ -106,7 +101,7 @@ where
 pin_project_lite::pin_project! {
     #[project = GzipProj]
     pub(crate) enum GzipFuture<P, C> {
-        Plain { #[pin] fut: P, predicate: Option<GzipPredicate> },
+        Plain { #[pin] fut: P, check: bool },
         Compress { #[pin] fut: C },
     }
 }
@@ -122,10 +117,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            GzipProj::Plain { fut, predicate } => {
+            GzipProj::Plain { fut, check } => {
                 let Ok(mut resp) = std::task::ready!(fut.poll(cx));
-                if let Some(p) = predicate.take()
-                    && p.should_compress(&resp)
+                if std::mem::take(check)
+                    && PREDICATE.should_compress(&resp)
                     && !resp.headers().get_all(header::VARY).iter().any(|v| {
                         v.to_str()
                             .is_ok_and(|s| s.to_ascii_lowercase().contains("accept-encoding"))

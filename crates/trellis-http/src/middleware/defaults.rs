@@ -107,57 +107,82 @@ impl Hook for Defaults {
             Some(v) => v.clone(),
             None => new_request_id(),
         };
-        let stored =
-            crate::app::REQUEST.try_with(|r| *r.request_id.borrow_mut() = Some(request_id.clone()));
-        if stored.is_err() {
-            req.extensions_mut().insert(RequestId(request_id.clone()));
-        }
-        let early = |mut resp: Response| {
-            cfg.security.after(false, &mut resp);
-            resp.headers_mut().insert(X_REQUEST_ID, request_id.clone());
-            resp
+        let secure = match cfg.check(req) {
+            Ok(secure) => secure,
+            Err(resp) => return Err(cfg.early(resp, request_id)),
         };
+        // The id goes into the request's context (moved, not cloned: a clone of a new
+        // header value would allocate); `after` takes it back for the response.
+        let mut id = Some(request_id);
+        let _ = crate::app::REQUEST.try_with(|r| *r.request_id.borrow_mut() = id.take());
+        if let Some(id) = &id {
+            // No request context (not reached through the app's service): an extension.
+            req.extensions_mut().insert(RequestId(id.clone()));
+        }
+        Ok(HookState {
+            secure,
+            request_id: id,
+        })
+    }
+
+    fn after(&self, state: HookState, resp: &mut Response) {
+        self.0.security.after(state.secure, resp);
+        let id = match state.request_id {
+            Some(id) => Some(id),
+            None => crate::app::REQUEST
+                .try_with(|r| r.request_id.borrow_mut().take())
+                .ok()
+                .flatten(),
+        };
+        if let Some(id) = id
+            && !super::security::has(resp.headers(), &X_REQUEST_ID)
+        {
+            resp.headers_mut().append(X_REQUEST_ID, id);
+        }
+    }
+}
+
+impl Config {
+    /// HTTPS redirect, allowed hosts, body limit: `Ok(whether the request is secure)`, or
+    /// `Err(the early answer)`.
+    #[allow(clippy::result_large_err)]
+    fn check(&self, req: &mut Request) -> Result<bool, Response> {
         // 2. HTTPS redirect.
-        let secure = cfg.security.before(req).map_err(&early)?;
+        let secure = self.security.before(req)?;
         // 3. Allowed hosts (not in debug).
-        if let Some(allowed) = &cfg.allowed_hosts {
-            check_host(req, allowed).map_err(&early)?;
+        if let Some(allowed) = &self.allowed_hosts {
+            check_host(req, allowed)?;
         }
         // 4. Body limit: a declared length over it is refused now; a streamed body is
-        //    cut at the limit (the extractor reading it answers 413).
+        //    cut at the limit (the extractor reading it answers 413). A request without a
+        //    body (most GETs) has nothing to check.
+        if http_body::Body::is_end_stream(req.body()) {
+            return Ok(secure);
+        }
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         match declared {
-            Some(n) if n > cfg.body_limit as u64 => {
-                return Err(early(
-                    (
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "Payload Too Large: the request body is over the limit",
-                    )
-                        .into_response(),
-                ));
-            }
-            Some(_) => {}
+            Some(n) if n > self.body_limit as u64 => Err((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large: the request body is over the limit",
+            )
+                .into_response()),
+            Some(_) => Ok(secure),
             None => {
-                if !http_body::Body::is_end_stream(req.body()) {
-                    let body = std::mem::take(req.body_mut());
-                    *req.body_mut() = Body::new(http_body_util::Limited::new(body, cfg.body_limit));
-                }
+                let body = std::mem::take(req.body_mut());
+                *req.body_mut() = Body::new(http_body_util::Limited::new(body, self.body_limit));
+                Ok(secure)
             }
         }
-        Ok(HookState {
-            secure,
-            request_id: Some(request_id),
-        })
     }
 
-    fn after(&self, state: HookState, resp: &mut Response) {
-        self.0.security.after(state.secure, resp);
-        if let Some(id) = state.request_id {
-            resp.headers_mut().entry(X_REQUEST_ID).or_insert(id);
-        }
+    /// An early answer gets the security headers and the request id too.
+    fn early(&self, mut resp: Response, request_id: HeaderValue) -> Response {
+        self.security.after(false, &mut resp);
+        resp.headers_mut().insert(X_REQUEST_ID, request_id);
+        resp
     }
 }

@@ -15,47 +15,68 @@ use http::StatusCode;
 /// assert!(!host_allowed("evil.test", &allowed));
 /// ```
 pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
-    let host = strip_port(host).trim_end_matches('.');
+    host_bytes_allowed(host.as_bytes(), allowed)
+}
+
+/// [`host_allowed`] on bytes, without UTF-8 checks or string searchers: it runs for every
+/// request.
+fn host_bytes_allowed(host: &[u8], allowed: &[String]) -> bool {
+    let mut host = strip_port(host);
+    while let [rest @ .., b'.'] = host {
+        host = rest;
+    }
     if host.is_empty() {
         return false;
     }
     allowed.iter().any(|pattern| {
-        if pattern == "*" {
+        let pattern = pattern.as_bytes();
+        if pattern == b"*" {
             true
-        } else if let Some(domain) = pattern.strip_prefix('.') {
-            // `.example.com`: the domain itself or any subdomain (case-insensitive, no allocation).
+        } else if let [b'.', domain @ ..] = pattern {
+            // `.example.com`: the domain itself or any subdomain (case-insensitive).
             host.eq_ignore_ascii_case(domain)
                 || (host.len() > pattern.len()
-                    && host.is_char_boundary(host.len() - pattern.len())
                     && host[host.len() - pattern.len()..].eq_ignore_ascii_case(pattern))
         } else {
-            host.eq_ignore_ascii_case(pattern)
+            host == pattern || host.eq_ignore_ascii_case(pattern)
         }
     })
 }
 
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
+fn strip_port(host: &[u8]) -> &[u8] {
+    if host.first() == Some(&b'[') {
         // IPv6 literal: keep the brackets, drop the port.
-        return host.find(']').map_or(host, |i| &host[..=i]);
+        return host
+            .iter()
+            .position(|&b| b == b']')
+            .map_or(host, |i| &host[..=i]);
     }
-    match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+    match host.iter().rposition(|&b| b == b':') {
+        Some(i) if host[i + 1..].iter().all(u8::is_ascii_digit) => &host[..i],
         _ => host,
     }
+}
+
+/// What `HeaderValue::to_str` accepts: visible ASCII and tabs.
+fn is_header_text(v: &[u8]) -> bool {
+    v.iter().all(|&b| b == b'\t' || (32..127).contains(&b))
 }
 
 /// Answer 400 unless the request's host is allowed.
 #[allow(clippy::result_large_err)]
 pub(crate) fn check_host(req: &Request, allowed: &[String]) -> Result<(), Response> {
-    let host = req.uri().authority().map(|a| a.as_str()).or_else(|| {
-        req.headers()
+    let host = match req.uri().authority() {
+        Some(a) => Some(a.as_str().as_bytes()),
+        None => req
+            .headers()
             .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-    });
+            .map(|h| h.as_bytes())
+            .filter(|h| is_header_text(h)),
+    };
     match host {
-        Some(h) if host_allowed(h, allowed) => Ok(()),
+        Some(h) if host_bytes_allowed(h, allowed) => Ok(()),
         other => {
+            let other = other.map(String::from_utf8_lossy);
             tracing::warn!(host = ?other, "rejected request: Host is not in allowed_hosts");
             Err((
                 StatusCode::BAD_REQUEST,

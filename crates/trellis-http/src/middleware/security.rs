@@ -109,11 +109,28 @@ impl SecurityPolicy {
 
 fn apply(policy: &SecurityPolicy, resp: &mut Response, secure: bool) {
     let h = resp.headers_mut();
+    // Room for every header added here and for the request id, made at once: the map
+    // grows (and rehashes what it holds) once, while it holds only the handler's headers.
+    h.reserve(policy.headers.len() + 2);
     for (name, value) in &policy.headers {
-        h.entry(name).or_insert_with(|| value.clone());
+        if !has(h, name) {
+            h.append(name.clone(), value.clone());
+        }
     }
-    if secure && let Some(v) = &policy.hsts {
-        h.entry(header::STRICT_TRANSPORT_SECURITY)
-            .or_insert_with(|| v.clone());
+    if secure
+        && let Some(v) = &policy.hsts
+        && !has(h, &header::STRICT_TRANSPORT_SECURITY)
+    {
+        h.append(header::STRICT_TRANSPORT_SECURITY, v.clone());
+    }
+}
+
+/// Whether the map has `name`: a handler's response has a few headers, and comparing
+/// names is cheaper than hashing one.
+pub(crate) fn has(h: &http::HeaderMap, name: &HeaderName) -> bool {
+    if h.keys_len() <= 8 {
+        h.keys().any(|k| k == name)
+    } else {
+        h.contains_key(name)
     }
 }

@@ -60,8 +60,9 @@ pin_project_lite::pin_project! {
     pub(crate) struct TimeoutFuture<F> {
         #[pin]
         inner: F,
-        #[pin]
-        sleep: Option<Sleep>,
+        // Boxed: armed only for slow handlers, and unboxed it would make every request's
+        // future (moved through the layers above) larger by a timer entry.
+        sleep: Option<Pin<Box<Sleep>>>,
         limit: Duration,
     }
 }
@@ -73,15 +74,15 @@ where
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         if let Poll::Ready(r) = this.inner.poll(cx) {
             return Poll::Ready(r);
         }
-        if this.sleep.is_none() {
-            this.sleep.set(Some(tokio::time::sleep(*this.limit)));
-        }
-        match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
-            Some(Poll::Ready(())) => {
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(*this.limit)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => {
                 tracing::warn!(
                     seconds = this.limit.as_secs_f64(),
                     "request timed out; answered 408"
@@ -90,7 +91,7 @@ where
                     (StatusCode::REQUEST_TIMEOUT, "Request Timeout").into_response()
                 ))
             }
-            _ => Poll::Pending,
+            Poll::Pending => Poll::Pending,
         }
     }
 }
