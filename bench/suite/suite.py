@@ -58,7 +58,7 @@ def expected_fortunes_html():
 
 def expected_cpu():
     d = bytes(32)
-    for _ in range(1000):
+    for _ in range(3000):
         d = hashlib.sha256(d).digest()
     return d.hex()
 
@@ -595,7 +595,7 @@ def main():
 
         # --- timing
         reps = 1 if args.quick else 3
-        dur = args.duration or (3 if args.quick else 5)
+        dur = args.duration or (3 if args.quick else 4)
         warm = 1 if args.quick else 2
         sweep = [64] if args.quick else [16, 64, 256]
         sweep_workloads = {"plaintext", "json", "db", "fortunes"}

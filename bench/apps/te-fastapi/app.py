@@ -91,6 +91,9 @@ async def fetch(n):
     out = []
     if IS_PG:
         async with pool.acquire() as conn:
+            if n == 1:
+                i, r = await conn.fetchrow(SELECT_PG, rid())
+                return [{"id": i, "randomNumber": r}]
             stmt = await conn.prepare(SELECT_PG)
             for _ in range(n):
                 i, r = await stmt.fetchrow(rid())
@@ -154,6 +157,6 @@ async def fortunes():
 @app.get("/cpu")
 async def cpu():
     d = bytes(32)
-    for _ in range(1000):
+    for _ in range(3000):
         d = hashlib.sha256(d).digest()
     return PlainTextResponse(d.hex())

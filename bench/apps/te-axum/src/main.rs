@@ -20,9 +20,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use sqlx::Connection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::Connection;
 
 /// The 12 rows of TechEmpower's `fortune` table (the escaping and UTF-8 test rows included).
 const FORTUNES: [&str; 12] = [
@@ -119,11 +119,7 @@ fn random_id() -> i32 {
 type Res<T> = Result<T, Response>;
 
 fn internal(e: impl std::fmt::Display) -> Response {
-    (
-        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        e.to_string(),
-    )
-        .into_response()
+    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
 }
 
 async fn plaintext() -> &'static str {
@@ -248,9 +244,9 @@ async fn fortunes(State(s): State<AppState>) -> Res<Html<String>> {
         .map_err(internal)
 }
 
-/// ~200 µs of CPU: 1,000 chained SHA-256 rounds (the scaling test).
+/// ~200 µs of CPU: 3,000 chained SHA-256 rounds (the scaling test).
 async fn cpu() -> String {
-    hash_rounds(1000)
+    hash_rounds(3000)
 }
 
 fn hash_rounds(n: usize) -> String {
@@ -399,7 +395,10 @@ fn main() -> std::process::ExitCode {
                 )
                 .await
             }
-            _ => Err("usage: bench-te-axum serve ADDR URL | setup URL | createdb|dropdb ADMIN_URL NAME".into()),
+            _ => Err(
+                "usage: bench-te-axum serve ADDR URL | setup URL | createdb|dropdb ADMIN_URL NAME"
+                    .into(),
+            ),
         }
     });
     match result {

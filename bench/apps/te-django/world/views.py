@@ -69,6 +69,6 @@ def fortunes(request):
 
 def cpu(request):
     d = bytes(32)
-    for _ in range(1000):
+    for _ in range(3000):
         d = hashlib.sha256(d).digest()
     return HttpResponse(d.hex(), content_type="text/plain")
