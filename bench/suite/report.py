@@ -131,7 +131,7 @@ def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failu
     p(f"- pinning: " + ("every server (all its processes and threads) pinned with `taskset -c 0`, wrk with `taskset -c 1`; tokio therefore runs 1 worker thread; uvicorn and gunicorn run "
                          f"{ncpu} worker processes (= cores) which share CPU 0. The database server (PostgreSQL) is not pinned and its CPU time is not in req/CPU-s."
                          if pinned else "none (one core: server, wrk and database share it; figures mean little)"))
-    dur = args.duration or (3 if args.quick else 4)
+    dur = args.duration or (2 if args.quick else 4)
     p(f"- load: `wrk -t1 -c<N> -d{dur}s --latency` from 127.0.0.1 after a {1 if args.quick else 2} s warm-up per contender and workload; {1 if args.quick else 3} repetition(s), interleaved across contenders; "
       f"concurrency {'64' if args.quick else '16/64/256 for plaintext, json, db, fortunes (PostgreSQL), 64 for the rest'}")
     p("- req/s and req/CPU-s are medians over the repetitions (min–max in brackets when there are several); req/CPU-s = requests / server CPU seconds (utime+stime of the server and all its child processes from /proc, before and after the run)")

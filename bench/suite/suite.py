@@ -595,7 +595,7 @@ def main():
 
         # --- timing
         reps = 1 if args.quick else 3
-        dur = args.duration or (3 if args.quick else 4)
+        dur = args.duration or (2 if args.quick else 4)
         warm = 1 if args.quick else 2
         sweep = [64] if args.quick else [16, 64, 256]
         sweep_workloads = {"plaintext", "json", "db", "fortunes"}
