@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("plaintext", views.plaintext),
+    path("json", views.json_),
+    path("db", views.db),
+    path("queries", views.queries),
+    path("updates", views.updates),
+    path("fortunes", views.fortunes),
+    path("cpu", views.cpu),
+]
