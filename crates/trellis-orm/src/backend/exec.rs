@@ -127,23 +127,7 @@ impl<'a> Conn<'a> {
 
     /// Run a query and collect its rows.
     pub async fn fetch_all(&self, sql: String, values: Values) -> Result<Vec<Row>> {
-        self.fetch_all_hinted(sql, values, None).await
-    }
-
-    pub(crate) async fn fetch_all_hinted(
-        &self,
-        sql: String,
-        values: Values,
-        hint: Option<Hint>,
-    ) -> Result<Vec<Row>> {
-        observe::observe(&sql, hint)?;
-        tracing::debug!(target: "trellis::orm::sql", sql = %sql);
-        let args = SqlxValues(values);
-        let rows = on_conn!(self, |e, wrap| {
-            let q = sqlx::query_with(AssertSqlSafe(sql), args);
-            q.fetch_all(e).await?.into_iter().map(wrap).collect()
-        });
-        Ok(rows)
+        self.fetch_map(sql, values, None, Ok).await
     }
 
     /// Run a query and decode each row as it arrives with `f` (no intermediate row
@@ -157,7 +141,7 @@ impl<'a> Conn<'a> {
         mut f: F,
     ) -> Result<Vec<T>>
     where
-        F: FnMut(&Row) -> Result<T> + Send,
+        F: FnMut(Row) -> Result<T> + Send,
         T: Send,
     {
         use futures_util::TryStreamExt;
@@ -169,7 +153,7 @@ impl<'a> Conn<'a> {
             let q = sqlx::query_with(AssertSqlSafe(sql), args);
             let mut rows = q.fetch(e);
             while let Some(row) = rows.try_next().await? {
-                out.push(f(&wrap(row))?);
+                out.push(f(wrap(row))?);
             }
         });
         Ok(out)

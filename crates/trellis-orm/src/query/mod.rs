@@ -344,7 +344,7 @@ impl<M: Model> QuerySet<M> {
         c.apply_joins(&mut sel);
         let (sql, values) = conn.backend().build(&sel);
         let mut objs = conn
-            .fetch_map(sql, values, hint, |r| model::decode::<M>(r, &load))
+            .fetch_map(sql, values, hint, |r| model::decode::<M>(&r, &load))
             .await?;
         self.run_prefetch(&mut objs, conn).await?;
         Ok(objs)
@@ -391,8 +391,8 @@ impl<M: Model> QuerySet<M> {
         let pairs = conn
             .fetch_map(sql, values, None, |row| {
                 let mut idx = 0;
-                let obj = model::decode_at::<M>(row, &mut idx, &load)?;
-                Ok((K::decode(row, idx)?, obj))
+                let obj = model::decode_at::<M>(&row, &mut idx, &load)?;
+                Ok((K::decode(&row, idx)?, obj))
             })
             .await?;
         let (keys, mut objs): (Vec<K>, Vec<M>) = pairs.into_iter().unzip();
