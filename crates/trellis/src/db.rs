@@ -14,12 +14,16 @@
 //! teardown after a successful response, rolled back after a failure) and turn ORM errors
 //! into responses with [`DbError`] (`DoesNotExist` -> 404).
 
+use std::convert::Infallible;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+
+use futures_util::future::{BoxFuture, Either};
 
 use trellis_http::app::AppConfig;
 use trellis_http::deps::{Dependency, Resolver};
 use trellis_http::extract::Request;
-use trellis_http::middleware::Next;
 use trellis_http::response::{HttpError, IntoResponse, Response};
 use trellis_http::{App, AppState, StatusCode};
 use trellis_orm::observe::{self, Detect};
@@ -114,8 +118,7 @@ impl Database {
             self.clone(),
         )
         .state(self);
-        app.install(config)
-            .middleware(trellis_http::middleware::from_fn(detect_n_plus_one))
+        app.install(config).middleware(DetectLayer)
     }
 }
 
@@ -126,17 +129,56 @@ struct NPlusOne {
 }
 
 /// Middleware: in debug, run each request in an observation scope of the N+1 detector.
-async fn detect_n_plus_one(req: Request, next: Next) -> Response {
-    let config = AppState::current().and_then(|s| s.get::<NPlusOne>().copied());
-    match config {
-        Some(NPlusOne {
-            debug: true,
-            threshold,
-        }) => {
-            let (response, _) = observe::scope(Detect::Warn { threshold }, next.run(req)).await;
-            response
+/// Outside debug it costs nothing per request but reading a cached decision: the inner
+/// service's future is returned as is (no box, no scope).
+#[derive(Debug, Clone, Copy)]
+struct DetectLayer;
+
+impl<S> tower::Layer<S> for DetectLayer {
+    type Service = Detecting<S>;
+    fn layer(&self, inner: S) -> Detecting<S> {
+        Detecting {
+            inner,
+            threshold: Arc::new(OnceLock::new()),
         }
-        _ => next.run(req).await,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Detecting<S> {
+    inner: S,
+    /// `Some(threshold)` in debug, `None` otherwise; read from app state on the first
+    /// request (the settings are known only once the app is built).
+    threshold: Arc<OnceLock<Option<usize>>>,
+}
+
+impl<S> tower::Service<Request> for Detecting<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, BoxFuture<'static, Result<Response, Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let threshold = *self.threshold.get_or_init(|| {
+            AppState::current()
+                .and_then(|s| s.get::<NPlusOne>().copied())
+                .filter(|c| c.debug)
+                .map(|c| c.threshold)
+        });
+        let fut = self.inner.call(req);
+        match threshold {
+            None => Either::Left(fut),
+            Some(threshold) => Either::Right(Box::pin(async move {
+                observe::scope(Detect::Warn { threshold }, fut).await.0
+            })),
+        }
     }
 }
 
