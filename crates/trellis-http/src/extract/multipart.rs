@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use super::describe::{Describe, Input, OperationInfo};
-use super::typed::{Source, Validated, check_value, conclude, spec};
+use super::typed::{Source, Stashed, Validated, check_value, conclude, spec};
 use super::upload::{UploadFile, park, release};
 use crate::response::HttpError;
 use crate::validation::{ErrorItem, Loc, Validator, coerce_pairs, validator_for};
@@ -171,14 +171,16 @@ impl<S: Send + Sync, T: DeserializeOwned + JsonSchema + Send + 'static> FromRequ
 
     async fn from_request(req: Request, _: &S) -> Result<Self, Response> {
         let loc = vec![Loc::from("body")];
-        let mut req = req;
         let stashed = req
-            .extensions_mut()
-            .get_mut::<Validated>()
-            .and_then(|v| v.0.remove(&(Source::Multipart, TypeId::of::<T>())));
+            .extensions()
+            .get::<Validated>()
+            .and_then(|v| v.take(Source::Multipart, TypeId::of::<T>()));
         let mut errors = Vec::new();
         let (value, tokens) = match stashed {
-            Some(v) => (v, Vec::new()),
+            Some(Stashed::Value(v)) => (v, Vec::new()),
+            Some(typed @ Stashed::Typed(_)) => {
+                return typed.into_target(&loc, errors).map(Multipart);
+            }
             None => {
                 let validator = validator_for::<T>();
                 let (value, tokens) = read_multipart(&validator, req, &mut errors).await?;
@@ -192,7 +194,7 @@ impl<S: Send + Sync, T: DeserializeOwned + JsonSchema + Send + 'static> FromRequ
     }
 }
 
-impl<T: JsonSchema + 'static> Describe for Multipart<T> {
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> Describe for Multipart<T> {
     fn describe(op: &mut OperationInfo) {
         op.inputs.push(Input::Form(std::any::type_name::<T>()));
         op.validated.push(spec::<T>(Source::Multipart));

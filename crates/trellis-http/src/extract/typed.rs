@@ -5,9 +5,9 @@
 //! are checked together before the handler runs, so one 422 lists the errors of the path,
 //! the query, the headers, the cookies and the body at once, as FastAPI does.
 
-use std::any::TypeId;
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,8 @@ use serde_json::Value;
 use super::describe::{Describe, Input, OperationInfo};
 use crate::response::HttpError;
 use crate::validation::{
-    ErrorItem, Loc, ValidationErrors, Validator, coerce_pairs, coerce_scalar, finish, validator_for,
+    Checks, ErrorItem, Loc, Pairs, Plan, Shape, Text, ValidationErrors, Validator, coerce_pairs,
+    coerce_scalar, finish, validator_for,
 };
 
 /// Where a validated input comes from; the first element of every error's `loc`.
@@ -72,6 +73,46 @@ pub struct InputSpec {
     pub(crate) type_id: TypeId,
     /// The target type's validator (its JSON Schema inside).
     pub validator: fn() -> Arc<Validator>,
+    /// Reads the source straight into the target type, validating on the way.
+    pub(crate) fast: FastFn,
+}
+
+/// A source's raw input for the fast path ([`Plan`]).
+pub(crate) enum Raw<'a> {
+    /// A JSON body.
+    Json(&'a [u8]),
+    /// Named text values (query, form, path parameters of a struct), or, for a tuple,
+    /// their values in order.
+    Pairs(&'a [(Cow<'a, str>, Cow<'a, str>)]),
+    /// One text value (a single path parameter).
+    Text(&'a str),
+}
+
+/// A value of the target type, validated.
+pub(crate) type Typed = Box<dyn Any + Send>;
+
+/// The fast path of one target type: the value when the input passes every rule
+/// (custom checks included), `None` when the full path must say what is wrong.
+pub(crate) type FastFn = fn(&Plan, Raw<'_>) -> Option<Typed>;
+
+fn fast<T: DeserializeOwned + Send + 'static>(plan: &Plan, raw: Raw<'_>) -> Option<Typed> {
+    let t: T = match raw {
+        Raw::Json(bytes) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let t = plan.deserialize(&mut de).ok()?;
+            de.end().ok()?;
+            t
+        }
+        Raw::Pairs(pairs) => plan.deserialize(Pairs::new(pairs)).ok()?,
+        Raw::Text(text) => plan.deserialize(Text(text)).ok()?,
+    };
+    let failed = crate::app::current_app()
+        .and_then(|app| app.get::<Checks>().map(|c| !c.run(&t).is_empty()))
+        .unwrap_or(false);
+    if failed {
+        return None; // the full path reports the custom checks' errors
+    }
+    Some(Box::new(t))
 }
 
 impl std::fmt::Debug for InputSpec {
@@ -83,31 +124,83 @@ impl std::fmt::Debug for InputSpec {
     }
 }
 
-pub(crate) fn spec<T: JsonSchema + 'static>(source: Source) -> InputSpec {
+pub(crate) fn spec<T: DeserializeOwned + JsonSchema + Send + 'static>(source: Source) -> InputSpec {
     InputSpec {
         source,
         type_name: std::any::type_name::<T>(),
         type_id: TypeId::of::<T>(),
         validator: validator_for::<T>,
+        fast: fast::<T>,
     }
 }
 
-/// Values that passed validation before the handler, by source and type.
-#[derive(Clone, Default)]
-pub(crate) struct Validated(pub(crate) HashMap<(Source, TypeId), Value>);
+/// An input that passed validation before the handler.
+pub(crate) enum Stashed {
+    /// Read and validated by the full path, still to deserialize.
+    Value(Value),
+    /// Already the target type (the fast path).
+    Typed(Typed),
+}
 
-impl Drop for Validated {
+impl Stashed {
+    /// The target type: downcast, or deserialized from the value (custom checks run).
+    #[allow(clippy::result_large_err)] // the error is the response itself, made once
+    pub(crate) fn into_target<T: DeserializeOwned + 'static>(
+        self,
+        loc: &[Loc],
+        errors: Vec<ErrorItem>,
+    ) -> Result<T, Response> {
+        match self {
+            Stashed::Typed(t) => match t.downcast::<T>() {
+                Ok(t) => Ok(*t),
+                Err(_) => {
+                    Err(HttpError::internal("validated input of another type").into_response())
+                }
+            },
+            Stashed::Value(v) => conclude(v, loc, errors),
+        }
+    }
+}
+
+/// Inputs that passed validation before the handler, by source and type, taken by the
+/// extractors.
+#[derive(Clone, Default)]
+pub(crate) struct Validated(Arc<Mutex<Stash>>);
+
+#[derive(Default)]
+struct Stash(Vec<(Source, TypeId, Stashed)>);
+
+impl Validated {
+    fn new(entries: Vec<(Source, TypeId, Stashed)>) -> Self {
+        Validated(Arc::new(Mutex::new(Stash(entries))))
+    }
+
+    /// Take the input of `source` read into `type_id`.
+    pub(crate) fn take(&self, source: Source, type_id: TypeId) -> Option<Stashed> {
+        let mut stash = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let i = stash
+            .0
+            .iter()
+            .position(|(s, t, _)| *s == source && *t == type_id)?;
+        Some(stash.0.swap_remove(i).2)
+    }
+}
+
+impl Drop for Stash {
     /// Uploaded files parked for a form that no extractor took (a dependency failed before
     /// the handler, say) are released here, and their temporary files removed.
     fn drop(&mut self) {
-        if self.0.values().any(|v| v.is_object()) {
-            let mut tokens = Vec::new();
-            for v in self.0.values() {
+        let mut tokens = Vec::new();
+        for (_, _, v) in &self.0 {
+            if let Stashed::Value(v @ Value::Object(_)) = v {
                 super::upload::collect_tokens(v, &mut tokens);
             }
-            if !tokens.is_empty() {
-                super::upload::release(&tokens);
-            }
+        }
+        if !tokens.is_empty() {
+            super::upload::release(&tokens);
         }
     }
 }
@@ -190,6 +283,82 @@ fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A body of the wrong content type for `source` is a 415.
+#[allow(clippy::result_large_err)]
+fn check_content_type(source: Source, headers: &http::HeaderMap) -> Result<(), Response> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    let expected = match source {
+        Source::Json => {
+            let json = mime.eq_ignore_ascii_case("application/json")
+                || (mime.len() > 17
+                    && mime[..12].eq_ignore_ascii_case("application/")
+                    && mime[mime.len() - 5..].eq_ignore_ascii_case("+json"));
+            if json {
+                return Ok(());
+            }
+            "application/json"
+        }
+        Source::Form => {
+            if mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+                return Ok(());
+            }
+            "application/x-www-form-urlencoded"
+        }
+        _ => return Ok(()),
+    };
+    Err(HttpError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("Expected a request body with `Content-Type: {expected}`, got `{content_type}`"),
+    )
+    .into_response())
+}
+
+/// Read an input through the fast path: the value when it passes every rule, `None` when
+/// the full path must read it (and say what is wrong), or when the source has no fast
+/// path (headers, cookies, multipart). A body's content type is checked by the caller.
+fn try_fast(
+    spec: &InputSpec,
+    plan: &Plan,
+    parts: &Parts,
+    path_params: &[(String, String)],
+    body: Option<&Bytes>,
+) -> Option<Typed> {
+    let text_pairs = |bytes: &[u8]| -> Option<Typed> {
+        if plan.shape() != Shape::Struct {
+            return None;
+        }
+        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(bytes).collect();
+        (spec.fast)(plan, Raw::Pairs(&pairs))
+    };
+    match spec.source {
+        Source::Json => match body {
+            Some(b) if !b.is_empty() => (spec.fast)(plan, Raw::Json(b)),
+            _ => None,
+        },
+        Source::Form => match body {
+            Some(b) if !b.is_empty() => text_pairs(b),
+            _ => None,
+        },
+        Source::Query => text_pairs(parts.uri.query().unwrap_or("").as_bytes()),
+        Source::Path => match plan.shape() {
+            Shape::Struct | Shape::Tuple => {
+                let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = path_params
+                    .iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str())))
+                    .collect();
+                (spec.fast)(plan, Raw::Pairs(&pairs))
+            }
+            Shape::Scalar => (spec.fast)(plan, Raw::Text(&path_params.first()?.1)),
+            Shape::Other => None,
+        },
+        Source::Header | Source::Cookie | Source::Multipart => None,
+    }
+}
+
 /// Read a body source as JSON for `validator`. `Err` is an answer other than 422 (415).
 #[allow(clippy::result_large_err)]
 pub(crate) fn read_body(
@@ -209,52 +378,25 @@ pub(crate) fn read_body(
         ));
         return Ok(Value::Null);
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    check_content_type(source, headers)?;
     match source {
-        Source::Json => {
-            if !(mime == "application/json"
-                || (mime.starts_with("application/") && mime.ends_with("+json")))
-            {
-                return Err(HttpError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("Expected a request body with `Content-Type: application/json`, got `{content_type}`"),
-                )
-                .into_response());
+        Source::Json => match serde_json::from_slice::<Value>(body) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let offset = line_col_offset(body, e.line(), e.column());
+                errors.push(
+                    ErrorItem::new(
+                        "json_invalid",
+                        vec![Loc::from("body"), Loc::Index(offset)],
+                        "JSON decode error",
+                        Value::Object(Default::default()),
+                    )
+                    .with_ctx("error", e.to_string()),
+                );
+                Ok(Value::Null)
             }
-            match serde_json::from_slice::<Value>(body) {
-                Ok(v) => Ok(v),
-                Err(e) => {
-                    let offset = line_col_offset(body, e.line(), e.column());
-                    errors.push(
-                        ErrorItem::new(
-                            "json_invalid",
-                            vec![Loc::from("body"), Loc::Index(offset)],
-                            "JSON decode error",
-                            Value::Object(Default::default()),
-                        )
-                        .with_ctx("error", e.to_string()),
-                    );
-                    Ok(Value::Null)
-                }
-            }
-        }
+        },
         Source::Form => {
-            if mime != "application/x-www-form-urlencoded" {
-                return Err(HttpError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("Expected a request body with `Content-Type: application/x-www-form-urlencoded`, got `{content_type}`"),
-                )
-                .into_response());
-            }
             let pairs = form_pairs(body);
             Ok(coerce_pairs(
                 validator,
@@ -370,7 +512,7 @@ fn path_params(parts: &mut Parts) -> Vec<(String, String)> {
 /// Extract a parts-based input: from the values validated before the handler, or read
 /// and validated now (inside a dependency, say).
 #[allow(clippy::result_large_err)] // the error is the response itself, made once
-fn extract_parts<T: DeserializeOwned + JsonSchema + 'static>(
+fn extract_parts<T: DeserializeOwned + JsonSchema + Send + 'static>(
     parts: &mut Parts,
     source: Source,
 ) -> Result<T, Response> {
@@ -379,22 +521,25 @@ fn extract_parts<T: DeserializeOwned + JsonSchema + 'static>(
     // The value validated before the handler is taken, not copied.
     let stashed = parts
         .extensions
-        .get_mut::<Validated>()
-        .and_then(|v| v.0.remove(&(source, TypeId::of::<T>())));
-    let value = match stashed {
-        Some(v) => v,
-        None => {
-            let validator = validator_for::<T>();
-            let params = if source == Source::Path {
-                path_params(parts)
-            } else {
-                Vec::new()
-            };
-            let value = read_source(source, &validator, parts, &params, &mut errors);
-            check_value(&validator, source, &value, &mut errors, 0);
-            value
-        }
+        .get::<Validated>()
+        .and_then(|v| v.take(source, TypeId::of::<T>()));
+    if let Some(stashed) = stashed {
+        return stashed.into_target(&loc, errors);
+    }
+    let validator = validator_for::<T>();
+    let params = if source == Source::Path {
+        path_params(parts)
+    } else {
+        Vec::new()
     };
+    if let Some(plan) = validator.plan() {
+        let spec = spec::<T>(source);
+        if let Some(t) = try_fast(&spec, plan, parts, &params, None) {
+            return Stashed::Typed(t).into_target(&loc, errors);
+        }
+    }
+    let value = read_source(source, &validator, parts, &params, &mut errors);
+    check_value(&validator, source, &value, &mut errors, 0);
     conclude(value, &loc, errors)
 }
 
@@ -419,7 +564,7 @@ macro_rules! parts_extractor {
             }
         }
 
-        impl<T: JsonSchema + 'static> Describe for $name<T> {
+        impl<T: DeserializeOwned + JsonSchema + Send + 'static> Describe for $name<T> {
             fn describe(op: &mut OperationInfo) {
                 op.inputs.push(Input::$input(std::any::type_name::<T>()));
                 op.validated.push(spec::<T>($source));
@@ -448,28 +593,33 @@ parts_extractor!(
 );
 
 /// Extract a body input from a request whose body has been read.
-async fn extract_body<T: DeserializeOwned + JsonSchema + 'static>(
+async fn extract_body<T: DeserializeOwned + JsonSchema + Send + 'static>(
     req: Request,
     source: Source,
 ) -> Result<T, Response> {
     let loc = vec![Loc::from("body")];
-    let mut req = req;
     let stashed = req
-        .extensions_mut()
-        .get_mut::<Validated>()
-        .and_then(|v| v.0.remove(&(source, TypeId::of::<T>())));
+        .extensions()
+        .get::<Validated>()
+        .and_then(|v| v.take(source, TypeId::of::<T>()));
+    if let Some(stashed) = stashed {
+        return stashed.into_target(&loc, Vec::new());
+    }
     let mut errors = Vec::new();
-    let value = match stashed {
-        Some(v) => v,
-        None => {
-            let (parts, body) = req.into_parts();
-            let bytes = read_bytes(body).await?;
-            let validator = validator_for::<T>();
-            let value = read_body(source, &validator, &parts.headers, &bytes, &mut errors)?;
-            check_value(&validator, source, &value, &mut errors, 0);
-            value
+    let (parts, body) = req.into_parts();
+    let bytes = read_bytes(body).await?;
+    let validator = validator_for::<T>();
+    if let Some(plan) = validator.plan()
+        && !bytes.is_empty()
+    {
+        check_content_type(source, &parts.headers)?;
+        let spec = spec::<T>(source);
+        if let Some(t) = try_fast(&spec, plan, &parts, &[], Some(&bytes)) {
+            return Stashed::Typed(t).into_target(&loc, errors);
         }
-    };
+    }
+    let value = read_body(source, &validator, &parts.headers, &bytes, &mut errors)?;
+    check_value(&validator, source, &value, &mut errors, 0);
     conclude(value, &loc, errors)
 }
 
@@ -494,7 +644,7 @@ macro_rules! body_extractor {
             }
         }
 
-        impl<T: JsonSchema + 'static> Describe for $name<T> {
+        impl<T: DeserializeOwned + JsonSchema + Send + 'static> Describe for $name<T> {
             fn describe(op: &mut OperationInfo) {
                 op.inputs.push(Input::$input(std::any::type_name::<T>()));
                 op.validated.push(spec::<T>($source));
@@ -573,7 +723,7 @@ pub(crate) async fn prevalidate(
         Vec::new()
     };
     let mut errors = Vec::new();
-    let mut stash = Validated::default();
+    let mut stash = Vec::with_capacity(specs.len());
     let mut body_bytes: Option<Bytes> = None;
     let mut body = Some(body);
     let mut parked: Vec<String> = Vec::new();
@@ -608,21 +758,38 @@ pub(crate) async fn prevalidate(
                     }
                 }
             };
+            if let Some(plan) = validator.plan()
+                && !bytes.is_empty()
+            {
+                if let Err(resp) = check_content_type(spec.source, &parts.headers) {
+                    return resp;
+                }
+                if let Some(t) = try_fast(spec, plan, &parts, &params, Some(&bytes)) {
+                    stash.push((spec.source, spec.type_id, Stashed::Typed(t)));
+                    continue;
+                }
+            }
             match read_body(spec.source, validator, &parts.headers, &bytes, &mut errors) {
                 Ok(v) => v,
                 Err(resp) => return resp,
             }
         } else {
+            if let Some(plan) = validator.plan()
+                && let Some(t) = try_fast(spec, plan, &parts, &params, None)
+            {
+                stash.push((spec.source, spec.type_id, Stashed::Typed(t)));
+                continue;
+            }
             read_source(spec.source, validator, &parts, &params, &mut errors)
         };
         check_value(validator, spec.source, &value, &mut errors, before);
-        stash.0.insert((spec.source, spec.type_id), value);
+        stash.push((spec.source, spec.type_id, Stashed::Value(value)));
     }
     if !errors.is_empty() {
         super::upload::release(&parked);
         return ValidationErrors(errors).into_response();
     }
-    parts.extensions.insert(stash);
+    parts.extensions.insert(Validated::new(stash));
     let body = match (body_bytes, body) {
         (Some(bytes), _) => axum::body::Body::from(bytes),
         (None, Some(b)) => b,

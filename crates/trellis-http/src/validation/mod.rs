@@ -29,6 +29,7 @@ mod custom;
 mod error;
 mod maybe;
 mod schema;
+mod stream;
 
 use std::any::TypeId;
 use std::collections::HashMap;
@@ -39,6 +40,7 @@ pub use custom::{CheckError, Checks, garde_errors};
 pub use error::{ErrorItem, Loc, ValidationErrors, ValidationResponse};
 pub use maybe::Maybe;
 pub use schema::Validator;
+pub use stream::{Pairs, Plan, Shape, Text, TextError};
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;

@@ -12,6 +12,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::error::{ErrorItem, Loc};
+use super::stream::Plan;
 
 /// A compiled schema: the root and its definitions, regular expressions precompiled.
 #[derive(Debug, Clone)]
@@ -19,6 +20,7 @@ pub struct Validator {
     root: Value,
     defs: Map<String, Value>,
     regexes: HashMap<String, Regex>,
+    plan: Option<Plan>,
 }
 
 impl Validator {
@@ -31,11 +33,19 @@ impl Validator {
             .unwrap_or_default();
         let mut regexes = HashMap::new();
         collect_patterns(&schema, &mut regexes)?;
+        let plan = Plan::compile(&schema);
         Ok(Validator {
             root: schema,
             defs,
             regexes,
+            plan,
         })
+    }
+
+    /// The schema compiled for validation while deserializing ([`Plan`]), when every rule
+    /// it uses is one the fast path checks.
+    pub fn plan(&self) -> Option<&Plan> {
+        self.plan.as_ref()
     }
 
     /// The root schema.
@@ -47,12 +57,16 @@ impl Validator {
     pub fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
         let mut s = schema;
         for _ in 0..32 {
-            match s
+            let target = s
                 .as_object()
                 .and_then(|o| kw(o, "$ref"))
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix("#/$defs/"))
-            {
+                .and_then(Value::as_str);
+            if target == Some("#") {
+                // A recursive root type refers to itself.
+                s = &self.root;
+                continue;
+            }
+            match target.and_then(|r| r.strip_prefix("#/$defs/")) {
                 Some(name) => match self.defs.get(name) {
                     Some(d) => s = d,
                     None => return s,
@@ -517,7 +531,7 @@ fn type_error(t: &str, obj: &Map<String, Value>, value: &Value, loc: &[Loc]) -> 
     ErrorItem::new(kind, loc.to_vec(), msg, value.clone())
 }
 
-fn check_email(s: &str) -> Result<(), String> {
+pub(super) fn check_email(s: &str) -> Result<(), String> {
     let Some((local, domain)) = s.rsplit_once('@') else {
         return Err("An email address must have an @-sign.".into());
     };
