@@ -271,10 +271,7 @@ impl App {
                 .collect();
             if !by_method.is_empty() {
                 let inputs = Arc::new(crate::extract::RouteInputs::new(by_method));
-                method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
-                    inputs,
-                    crate::extract::prevalidate,
-                ));
+                method_router = method_router.route_layer(crate::extract::PrevalidateLayer(inputs));
             }
             if r.pattern.has_typed_params() {
                 let pattern = Arc::new(r.pattern.clone());

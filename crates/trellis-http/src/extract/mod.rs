@@ -35,7 +35,7 @@ pub use http::{HeaderMap, Method, Uri};
 pub use multipart::Multipart;
 pub use peer::PeerAddr;
 pub use typed::{Cookies, Form, Header, InputSpec, Json, Path, Query, Source};
-pub(crate) use typed::{RouteInputs, prevalidate};
+pub(crate) use typed::{PrevalidateLayer, RouteInputs};
 pub use upload::UploadFile;
 
 /// axum's extractors without validation (errors answered 400 by axum), for types that do

@@ -81,9 +81,10 @@ pub struct InputSpec {
 pub(crate) enum Raw<'a> {
     /// A JSON body.
     Json(&'a [u8]),
-    /// Named text values (query, form, path parameters of a struct), or, for a tuple,
-    /// their values in order.
+    /// Named text values (query, form).
     Pairs(&'a [(Cow<'a, str>, Cow<'a, str>)]),
+    /// Path parameters: by name for a struct, in order for a tuple.
+    Params(&'a [(&'a str, &'a str)]),
     /// One text value (a single path parameter).
     Text(&'a str),
 }
@@ -104,6 +105,7 @@ fn fast<T: DeserializeOwned + Send + 'static>(plan: &Plan, raw: Raw<'_>) -> Opti
             t
         }
         Raw::Pairs(pairs) => plan.deserialize(Pairs::new(pairs)).ok()?,
+        Raw::Params(pairs) => plan.deserialize(Pairs::new(pairs)).ok()?,
         Raw::Text(text) => plan.deserialize(Text(text)).ok()?,
     };
     let failed = crate::app::current_app()
@@ -210,7 +212,7 @@ pub(crate) fn read_source(
     source: Source,
     validator: &Validator,
     parts: &Parts,
-    path_params: &[(String, String)],
+    path_params: &[(&str, &str)],
     errors: &mut Vec<ErrorItem>,
 ) -> Value {
     let mut loc = vec![Loc::from(source.loc())];
@@ -224,7 +226,7 @@ pub(crate) fn read_source(
                     .iter()
                     .zip(path_params)
                     .map(|(schema, (name, raw))| {
-                        loc.push(Loc::Key(name.clone()));
+                        loc.push(Loc::Key(name.to_string()));
                         let v = coerce_scalar(validator, schema, raw, &loc, errors);
                         loc.pop();
                         v
@@ -234,7 +236,7 @@ pub(crate) fn read_source(
             } else {
                 match path_params.first() {
                     Some((name, raw)) => {
-                        loc.push(Loc::Key(name.clone()));
+                        loc.push(Loc::Key(name.to_string()));
                         coerce_scalar(validator, validator.schema(), raw, &loc, errors)
                     }
                     None => Value::Null,
@@ -324,7 +326,7 @@ fn try_fast(
     spec: &InputSpec,
     plan: &Plan,
     parts: &Parts,
-    path_params: &[(String, String)],
+    path_params: &[(&str, &str)],
     body: Option<&Bytes>,
 ) -> Option<Typed> {
     let text_pairs = |bytes: &[u8]| -> Option<Typed> {
@@ -345,14 +347,8 @@ fn try_fast(
         },
         Source::Query => text_pairs(parts.uri.query().unwrap_or("").as_bytes()),
         Source::Path => match plan.shape() {
-            Shape::Struct | Shape::Tuple => {
-                let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = path_params
-                    .iter()
-                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str())))
-                    .collect();
-                (spec.fast)(plan, Raw::Pairs(&pairs))
-            }
-            Shape::Scalar => (spec.fast)(plan, Raw::Text(&path_params.first()?.1)),
+            Shape::Struct | Shape::Tuple => (spec.fast)(plan, Raw::Params(path_params)),
+            Shape::Scalar => (spec.fast)(plan, Raw::Text(path_params.first()?.1)),
             Shape::Other => None,
         },
         Source::Header | Source::Cookie | Source::Multipart => None,
@@ -495,18 +491,19 @@ pub(crate) fn check_value(
     );
 }
 
-fn path_params(parts: &mut Parts) -> Vec<(String, String)> {
-    // RawPathParams never fails on a matched route; no params otherwise.
-    let params = futures_util::FutureExt::now_or_never(
-        axum::extract::RawPathParams::from_request_parts(parts, &()),
-    );
-    match params {
-        Some(Ok(p)) => p
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        _ => Vec::new(),
-    }
+/// The route's path parameters, percent-decoded (none when no route matched).
+fn path_params(parts: &mut Parts) -> Option<axum::extract::RawPathParams> {
+    // RawPathParams never fails on a matched route (and its future is ready at once).
+    futures_util::FutureExt::now_or_never(axum::extract::RawPathParams::from_request_parts(
+        parts,
+        &(),
+    ))
+    .and_then(Result::ok)
+}
+
+/// Borrowed `(name, value)` pairs of the path parameters.
+fn param_pairs(raw: &Option<axum::extract::RawPathParams>) -> Vec<(&str, &str)> {
+    raw.iter().flat_map(|r| r.iter()).collect()
 }
 
 /// Extract a parts-based input: from the values validated before the handler, or read
@@ -527,11 +524,12 @@ fn extract_parts<T: DeserializeOwned + JsonSchema + Send + 'static>(
         return stashed.into_target(&loc, errors);
     }
     let validator = validator_for::<T>();
-    let params = if source == Source::Path {
+    let raw_params = if source == Source::Path {
         path_params(parts)
     } else {
-        Vec::new()
+        None
     };
+    let params = param_pairs(&raw_params);
     if let Some(plan) = validator.plan() {
         let spec = spec::<T>(source);
         if let Some(t) = try_fast(&spec, plan, parts, &params, None) {
@@ -703,25 +701,23 @@ impl RouteInputs {
 
 /// Route layer: validate every declared input at once; 422 with all errors, or stash the
 /// values for the extractors and call the handler.
-pub(crate) async fn prevalidate(
-    axum::extract::State(inputs): axum::extract::State<Arc<RouteInputs>>,
-    req: Request,
-    next: axum::middleware::Next,
-) -> Response {
+#[allow(clippy::result_large_err)] // the error is the response itself, made once
+async fn prevalidate(inputs: &RouteInputs, req: Request) -> Result<Request, Response> {
     let method = if req.method() == http::Method::HEAD {
-        http::Method::GET
+        &http::Method::GET
     } else {
-        req.method().clone()
+        req.method()
     };
-    let Some((_, specs)) = inputs.by_method.iter().find(|(m, _)| *m == method) else {
-        return next.run(req).await;
+    let Some((_, specs)) = inputs.by_method.iter().find(|(m, _)| m == method) else {
+        return Ok(req);
     };
     let (mut parts, body) = req.into_parts();
-    let params = if specs.iter().any(|(s, _)| s.source == Source::Path) {
+    let raw_params = if specs.iter().any(|(s, _)| s.source == Source::Path) {
         path_params(&mut parts)
     } else {
-        Vec::new()
+        None
     };
+    let params = param_pairs(&raw_params);
     let mut errors = Vec::new();
     let mut stash = Vec::with_capacity(specs.len());
     let mut body_bytes: Option<Bytes> = None;
@@ -742,7 +738,7 @@ pub(crate) async fn prevalidate(
                     parked.extend(tokens);
                     v
                 }
-                Err(resp) => return resp,
+                Err(resp) => return Err(resp),
             }
         } else if spec.source.is_body() {
             let bytes = match &body_bytes {
@@ -754,16 +750,14 @@ pub(crate) async fn prevalidate(
                             body_bytes = Some(bytes.clone());
                             bytes
                         }
-                        Err(resp) => return resp,
+                        Err(resp) => return Err(resp),
                     }
                 }
             };
             if let Some(plan) = validator.plan()
                 && !bytes.is_empty()
             {
-                if let Err(resp) = check_content_type(spec.source, &parts.headers) {
-                    return resp;
-                }
+                check_content_type(spec.source, &parts.headers)?;
                 if let Some(t) = try_fast(spec, plan, &parts, &params, Some(&bytes)) {
                     stash.push((spec.source, spec.type_id, Stashed::Typed(t)));
                     continue;
@@ -771,7 +765,7 @@ pub(crate) async fn prevalidate(
             }
             match read_body(spec.source, validator, &parts.headers, &bytes, &mut errors) {
                 Ok(v) => v,
-                Err(resp) => return resp,
+                Err(resp) => return Err(resp),
             }
         } else {
             if let Some(plan) = validator.plan()
@@ -787,7 +781,7 @@ pub(crate) async fn prevalidate(
     }
     if !errors.is_empty() {
         super::upload::release(&parked);
-        return ValidationErrors(errors).into_response();
+        return Err(ValidationErrors(errors).into_response());
     }
     parts.extensions.insert(Validated::new(stash));
     let body = match (body_bytes, body) {
@@ -795,5 +789,63 @@ pub(crate) async fn prevalidate(
         (None, Some(b)) => b,
         (None, None) => axum::body::Body::empty(),
     };
-    next.run(Request::from_parts(parts, body)).await
+    Ok(Request::from_parts(parts, body))
+}
+
+/// The route layer of [`prevalidate`]: every declared input validated at once before the
+/// handler (a 422 with all errors, or the values stashed for the extractors).
+#[derive(Clone)]
+pub(crate) struct PrevalidateLayer(pub(crate) Arc<RouteInputs>);
+
+impl<S> tower::Layer<S> for PrevalidateLayer {
+    type Service = Prevalidate<S>;
+
+    fn layer(&self, inner: S) -> Prevalidate<S> {
+        Prevalidate {
+            inner,
+            inputs: self.0.clone(),
+        }
+    }
+}
+
+/// See [`PrevalidateLayer`].
+#[derive(Clone)]
+pub(crate) struct Prevalidate<S> {
+    inner: S,
+    inputs: Arc<RouteInputs>,
+}
+
+impl<S> tower::Service<Request> for Prevalidate<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<Response, std::convert::Infallible>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The service that was polled ready is the one called; a clone stays for the next.
+        let ready = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, ready);
+        let inputs = self.inputs.clone();
+        Box::pin(async move {
+            match prevalidate(&inputs, req).await {
+                Ok(req) => inner.call(req).await,
+                Err(resp) => Ok(resp),
+            }
+        })
+    }
 }

@@ -111,9 +111,9 @@ pub fn coerce_scalar(
 /// `header_names` matches `x_token` with a `x-token` pair, case-insensitively. Keys the
 /// schema does not know are ignored, as FastAPI does. A non-object schema is an error of
 /// the caller: use [`coerce_scalar`].
-pub fn coerce_pairs(
+pub fn coerce_pairs<K: AsRef<str>, V: AsRef<str>>(
     v: &Validator,
-    pairs: &[(String, String)],
+    pairs: &[(K, V)],
     header_names: bool,
     loc: &mut Vec<Loc>,
     errors: &mut Vec<ErrorItem>,
@@ -138,8 +138,8 @@ pub fn coerce_pairs(
         };
         let values: Vec<&str> = pairs
             .iter()
-            .filter(|(k, _)| matches(k))
-            .map(|(_, val)| val.as_str())
+            .filter(|(k, _)| matches(k.as_ref()))
+            .map(|(_, val)| val.as_ref())
             .collect();
         if values.is_empty() {
             continue;
