@@ -26,3 +26,6 @@ pub mod validation;
 
 pub use app::{App, AppConfig, AppState, BuiltApp};
 pub use http::{self, Method, StatusCode};
+/// `#[handler]`: a handler's `///` doc comments become its routes' OpenAPI summary and
+/// description (the attribute shares its name with the [`handler`](mod@handler) module).
+pub use trellis_macros::handler;
