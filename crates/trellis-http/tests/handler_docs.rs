@@ -62,7 +62,7 @@ fn summary_and_description_come_from_the_doc_comment() {
     assert_eq!(
         text(docs(&route, 0)),
         (
-            Some("Show one item."),
+            Some("Show one item"),
             Some("Answers 404 when there is no such item.\n\n```json\n{\"id\": 1}\n```")
         )
     );
@@ -82,7 +82,7 @@ fn explicit_summary_and_description_win() {
     let route = get(show).description("Plain.");
     assert_eq!(
         text(docs(&route, 0)),
-        (Some("Show one item."), Some("Plain."))
+        (Some("Show one item"), Some("Plain."))
     );
 }
 
@@ -90,8 +90,8 @@ fn explicit_summary_and_description_win() {
 fn each_method_gets_its_own_handler_docs() {
     let route = get(undocumented).post(show).put(nested::deeper::count);
     assert_eq!(text(docs(&route, 0)), (None, None));
-    assert_eq!(docs(&route, 1).summary.as_deref(), Some("Show one item."));
-    assert_eq!(text(docs(&route, 2)), (Some("Count the items."), None));
+    assert_eq!(docs(&route, 1).summary.as_deref(), Some("Show one item"));
+    assert_eq!(text(docs(&route, 2)), (Some("Count the items"), None));
 }
 
 #[test]
@@ -106,14 +106,14 @@ fn handlers_declared_in_a_function_body_are_found() {
     async fn count() -> &'static str {
         ""
     }
-    assert_eq!(text(docs(&get(inner), 0)), (Some("Inside a test."), None));
+    assert_eq!(text(docs(&get(inner), 0)), (Some("Inside a test"), None));
     assert_eq!(
         docs(&get(count), 0).summary.as_deref(),
-        Some("Same name, other function.")
+        Some("Same name, other function")
     );
     assert_eq!(
         docs(&get(nested::deeper::count), 0).summary.as_deref(),
-        Some("Count the items.")
+        Some("Count the items")
     );
 }
 
@@ -123,7 +123,7 @@ fn blocking_handlers_keep_their_docs() {
     assert_eq!(
         text(docs(&route, 0)),
         (
-            Some("Compute a Fibonacci number on the blocking pool."),
+            Some("Compute a Fibonacci number on the blocking pool"),
             None
         )
     );
@@ -136,7 +136,7 @@ fn deprecated_handlers_are_deprecated_operations() {
     assert!(docs(&route, 0).deprecated);
     assert_eq!(
         docs(&route, 0).summary.as_deref(),
-        Some("An old way to list.")
+        Some("An old way to list")
     );
 }
 

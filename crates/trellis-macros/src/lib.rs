@@ -11,8 +11,9 @@ mod handler;
 /// Mark a handler so that its `///` doc comments document its routes in OpenAPI, as
 /// FastAPI takes an endpoint's docstring.
 ///
-/// The first paragraph of the doc comment becomes the operation's `summary`, the
-/// paragraphs after it its `description` (Markdown kept), and `#[deprecated]` marks the
+/// The first paragraph of the doc comment becomes the operation's `summary` (its lines
+/// joined, a final period dropped), the paragraphs after it its `description` (Markdown
+/// kept), and `#[deprecated]` marks the
 /// operation `deprecated`. `.summary()` and `.description()` on the route still win. A
 /// route whose handler is not marked keeps the summary made from the route's name.
 ///
@@ -33,7 +34,7 @@ mod handler;
 ///
 /// let route = get(list_items);
 /// let docs = &route.operations()[0].1.docs;
-/// assert_eq!(docs.summary.as_deref(), Some("List the items."));
+/// assert_eq!(docs.summary.as_deref(), Some("List the items"));
 /// assert_eq!(docs.description.as_deref(), Some("A page of items, newest first. Filter them with `q`."));
 ///
 /// // Set explicitly, the summary wins over the doc comment.

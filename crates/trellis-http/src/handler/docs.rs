@@ -88,9 +88,9 @@ pub(crate) fn fill_from_handler<H: 'static>(docs: &mut OperationDocs) {
     }
 }
 
-/// Split doc text into a summary (the first paragraph, its lines joined by spaces) and a
-/// description (the paragraphs after it, Markdown kept). The indentation common to every
-/// line (the space after `///`) is removed, as rustdoc does.
+/// Split doc text into a summary (the first paragraph, its lines joined by spaces, without
+/// a final period) and a description (the paragraphs after it, Markdown kept). The
+/// indentation common to every line (the space after `///`) is removed, as rustdoc does.
 pub(crate) fn split_doc(doc: &str) -> (Option<String>, Option<String>) {
     let indent = doc
         .lines()
@@ -113,7 +113,11 @@ pub(crate) fn split_doc(doc: &str) -> (Option<String>, Option<String>) {
         .collect::<Vec<_>>()
         .join("\n");
     let description = description.trim_end();
-    let summary = summary.join(" ");
+    let mut summary = summary.join(" ");
+    // A doc comment's first sentence ends with a period; an API summary is a title.
+    if summary.ends_with('.') && !summary.ends_with("..") {
+        summary.pop();
+    }
     (
         (!summary.is_empty()).then_some(summary),
         (!description.is_empty()).then(|| description.to_string()),
@@ -134,7 +138,7 @@ mod tests {
         assert_eq!(
             split(doc),
             (
-                Some("List the items.".into()),
+                Some("List the items".into()),
                 Some("A page of items, filtered by `q`.\n\n- one\n- two".into())
             )
         );
@@ -144,7 +148,7 @@ mod tests {
     fn a_summary_wrapped_over_lines_is_joined() {
         assert_eq!(
             split(" List the items\n of the shop.\n"),
-            (Some("List the items of the shop.".into()), None)
+            (Some("List the items of the shop".into()), None)
         );
     }
 
@@ -153,7 +157,7 @@ mod tests {
         assert_eq!(
             split(" Run.\n\n ```\n fn f() {\n     x();\n }\n ```"),
             (
-                Some("Run.".into()),
+                Some("Run".into()),
                 Some("```\nfn f() {\n    x();\n}\n```".into())
             )
         );
@@ -162,10 +166,16 @@ mod tests {
     }
 
     #[test]
+    fn only_a_single_final_period_is_dropped() {
+        assert_eq!(split(" Wait...\n"), (Some("Wait...".into()), None));
+        assert_eq!(split(" Go!\n"), (Some("Go!".into()), None));
+    }
+
+    #[test]
     fn leading_blank_lines_are_skipped() {
         assert_eq!(
             split("\n\n Summary.\n\n\n More.\n"),
-            (Some("Summary.".into()), Some("More.".into()))
+            (Some("Summary".into()), Some("More.".into()))
         );
     }
 }
