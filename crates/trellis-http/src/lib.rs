@@ -4,7 +4,7 @@
 //! 2. [`middleware`]: the ordered default stack and the project's own middleware.
 //! 3. [`routing`]: the URL dispatcher finds the route (typed patterns, names, `reverse`).
 //! 4. [`deps`] and [`extract`]: the handler's arguments are extracted and its dependencies solved.
-//! 5. [`handler`]: the async (or blocking) handler runs.
+//! 5. [`handler`](mod@handler): the async (or blocking) handler runs.
 //! 6. [`response`]: its return value becomes the response; errors become `{"detail": ...}`.
 //!
 //! Around them: [`settings`] (typed settings), [`app`] (the project and its installable
