@@ -4,7 +4,7 @@
 //! 2. [`middleware`]: the ordered default stack and the project's own middleware.
 //! 3. [`routing`]: the URL dispatcher finds the route (typed patterns, names, `reverse`).
 //! 4. [`deps`] and [`extract`]: the handler's arguments are extracted and its dependencies solved.
-//! 5. [`handler`]: the async (or blocking) handler runs.
+//! 5. [`handler`](mod@handler): the async (or blocking) handler runs.
 //! 6. [`response`]: its return value becomes the response; errors become `{"detail": ...}`.
 //!
 //! Around them: [`settings`] (typed settings), [`app`] (the project and its installable
@@ -26,3 +26,6 @@ pub mod validation;
 
 pub use app::{App, AppConfig, AppState, BuiltApp};
 pub use http::{self, Method, StatusCode};
+/// `#[handler]`: a handler's `///` doc comments become its routes' OpenAPI summary and
+/// description (the attribute shares its name with the [`handler`](mod@handler) module).
+pub use trellis_macros::handler;

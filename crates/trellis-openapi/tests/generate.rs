@@ -1,5 +1,6 @@
 //! The generated document: parameters, bodies, components, security, hidden routes, and a
-//! custom validation error answer followed by the document.
+//! custom validation error answer followed by the document, and summaries and descriptions
+//! from handler doc comments.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -213,4 +214,68 @@ async fn docs_pages_follow_the_switch() {
     let client = TestClient::new(prod);
     assert_eq!(client.get("/docs").await.status(), 404);
     assert_eq!(client.get("/redoc").await.status(), 404);
+}
+
+/// Show one tag.
+///
+/// Tags are **labels**; this answers the first one.
+///
+/// - unknown tags answer 404
+#[trellis_http::handler]
+async fn show_tag() -> &'static str {
+    "tag"
+}
+
+/// Remove every tag.
+#[trellis_http::handler]
+#[deprecated = "tags are kept forever"]
+async fn clear_tags() -> &'static str {
+    ""
+}
+
+async fn count_tags() -> &'static str {
+    "0"
+}
+
+#[test]
+#[allow(deprecated)]
+fn summary_and_description_from_handler_doc_comments() {
+    let api = AppConfig::new("tags").mount("/api").routes(
+        Router::api()
+            .route(
+                "/tags/first",
+                get(show_tag).delete(clear_tags).name("first-tag"),
+            )
+            .route(
+                "/tags/one",
+                get(show_tag).summary("The first tag").name("one-tag"),
+            )
+            .route("/tags/count", get(count_tags).name("tag-count")),
+    );
+    let app = App::new("t")
+        .settings(|s| s.debug = true)
+        .install(api)
+        .install(trellis_openapi::app(OpenApiConfig::default()));
+    let d = doc(&TestClient::new(app));
+    let first = &d["paths"]["/api/tags/first"];
+    assert_eq!(first["get"]["summary"], "Show one tag");
+    assert_eq!(
+        first["get"]["description"],
+        "Tags are **labels**; this answers the first one.\n\n- unknown tags answer 404"
+    );
+    assert!(first["get"].get("deprecated").is_none());
+    assert_eq!(first["delete"]["summary"], "Remove every tag");
+    assert!(first["delete"].get("description").is_none());
+    assert_eq!(first["delete"]["deprecated"], true);
+    // Explicit `.summary()` wins; the doc comment still gives the description.
+    let one = &d["paths"]["/api/tags/one"]["get"];
+    assert_eq!(one["summary"], "The first tag");
+    assert_eq!(
+        one["description"],
+        "Tags are **labels**; this answers the first one.\n\n- unknown tags answer 404"
+    );
+    // Not a `#[handler]`: the summary made from the route name, no description.
+    let count = &d["paths"]["/api/tags/count"]["get"];
+    assert_eq!(count["summary"], "Tag Count");
+    assert!(count.get("description").is_none());
 }

@@ -48,6 +48,8 @@ pub mod prelude {
         Bytes, Cookie, CookieJar, Cookies, Describe, Form, Header, HeaderMap, Json, Path, PeerAddr,
         Query, Request, State,
     };
+    /// `#[handler]`, the attribute (its name also brings the `handler` module).
+    pub use crate::handler;
     pub use crate::handler::blocking;
     pub use crate::middleware::{Next, from_fn};
     pub use crate::response::{

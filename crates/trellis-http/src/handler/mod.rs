@@ -19,6 +19,10 @@
 //! ```
 
 mod blocking;
+mod docs;
 
 pub use axum::handler::Handler;
 pub use blocking::{Blocking, BlockingFn, blocking};
+#[doc(hidden)]
+pub use docs::__private;
+pub(crate) use docs::fill_from_handler;

@@ -28,9 +28,12 @@ impl std::fmt::Debug for MethodRoute {
     }
 }
 
-fn describe<T: HandlerArgs>() -> OperationInfo {
+/// What a route records of handler `H` with arguments `T`: its inputs and, when `H` is a
+/// `#[handler]` fn, the summary and description from its doc comments.
+fn describe<H: 'static, T: HandlerArgs>() -> OperationInfo {
     let mut op = OperationInfo::default();
     T::describe(&mut op);
+    crate::handler::fill_from_handler::<H>(&mut op.docs);
     op
 }
 
@@ -45,7 +48,7 @@ macro_rules! method_fns {
             {
                 MethodRoute {
                     inner: axum::routing::$fn_name(handler),
-                    ops: vec![(Method::$method, describe::<T>())],
+                    ops: vec![(Method::$method, describe::<H, T>())],
                     name: None,
                     hidden: false,
                 }
@@ -61,7 +64,7 @@ macro_rules! method_fns {
                     T: HandlerArgs + 'static,
                 {
                     self.inner = self.inner.$fn_name(handler);
-                    self.ops.push((Method::$method, describe::<T>()));
+                    self.ops.push((Method::$method, describe::<H, T>()));
                     self
                 }
             )*
@@ -159,6 +162,11 @@ impl MethodRoute {
     /// The methods routed, in order.
     pub fn methods(&self) -> impl Iterator<Item = &Method> {
         self.ops.iter().map(|(m, _)| m)
+    }
+
+    /// What each method's handler reads and how it is documented, in order.
+    pub fn operations(&self) -> &[(Method, OperationInfo)] {
+        &self.ops
     }
 }
 

@@ -6,6 +6,10 @@ pub mod routing {}
 #[doc = include_str!("dependencies.md")]
 pub mod dependencies {}
 
+#[cfg(feature = "openapi")]
+#[doc = include_str!("openapi.md")]
+pub mod openapi {}
+
 #[doc = include_str!("middleware.md")]
 pub mod middleware {}
 

@@ -206,7 +206,12 @@ async fn find(db: &Db, id: u64) -> Result<ItemRow, HttpError> {
     }
 }
 
-/// `GET /api/items`: a page of items (one query for the page, one for the total).
+/// List items.
+///
+/// A page of items in `id` order, filtered by name (`q`, case-insensitive) and by tags
+/// (repeat `tag`: an item must have them all). `total` counts every matching item, so a
+/// client can page with `limit` and `offset`.
+#[handler]
 async fn list(
     State(db): State<Db>,
     Query(q): Query<ListQuery>,
@@ -232,12 +237,18 @@ async fn list(
     }))
 }
 
-/// `GET /api/items/{id}`.
+/// Show an item.
+///
+/// Answers 404 when no item has this `id`.
+#[handler]
 async fn show(State(db): State<Db>, Path(id): Path<u64>) -> Result<Json<Item>, HttpError> {
     Ok(Json(find(&db, id).await?.into()))
 }
 
-/// `POST /api/items` (bearer): create.
+/// Create an item.
+///
+/// The server chooses the `id`. Needs `Authorization: Bearer demo-token`.
+#[handler]
 async fn create(
     Dep(_): Dep<ApiToken>,
     State(db): State<Db>,
@@ -248,7 +259,11 @@ async fn create(
     Ok(Created(row.into()))
 }
 
-/// `PUT /api/items/{id}` (bearer): replace.
+/// Replace an item.
+///
+/// Every field is set from the body (`tags` left out: no tags). Needs
+/// `Authorization: Bearer demo-token`.
+#[handler]
 async fn replace(
     Dep(_): Dep<ApiToken>,
     State(db): State<Db>,
@@ -261,7 +276,11 @@ async fn replace(
     Ok(Json(row.into()))
 }
 
-/// `PATCH /api/items/{id}` (bearer): change the fields sent, keep the others.
+/// Change some fields of an item.
+///
+/// Fields left out keep their value; `tags: null` clears the tags, `null` for another
+/// field is a 400. Needs `Authorization: Bearer demo-token`.
+#[handler]
 async fn patch(
     Dep(_): Dep<ApiToken>,
     State(db): State<Db>,
@@ -293,7 +312,10 @@ async fn patch(
     Ok(Json(row.into()))
 }
 
-/// `DELETE /api/items/{id}` (bearer).
+/// Delete an item.
+///
+/// Needs `Authorization: Bearer demo-token`.
+#[handler]
 async fn remove(
     Dep(_): Dep<ApiToken>,
     State(db): State<Db>,
@@ -304,18 +326,15 @@ async fn remove(
     Ok(NoContent)
 }
 
-/// The items routes.
+/// The items routes. Their summaries and descriptions in the OpenAPI document come from
+/// the handlers' doc comments (`#[handler]`).
 pub(crate) fn routes(router: Router) -> Router {
     router
         .route(
             "/items",
             get(list)
-                .summary("List items")
-                .description("A page of items, filtered by name (`q`) and tags (repeat `tag`).")
                 .response::<ItemPage>(200, "A page of items")
                 .post(create)
-                .summary("Create an item")
-                .description("Needs `Authorization: Bearer demo-token`.")
                 .response::<Item>(201, "The item, created")
                 .response::<ErrorDetail>(401, "Missing or invalid bearer token")
                 .name("items"),
@@ -330,10 +349,6 @@ pub(crate) fn routes(router: Router) -> Router {
                 .response::<ErrorDetail>(401, "Missing or invalid bearer token")
                 .response::<ErrorDetail>(404, "No such item")
                 .patch(patch)
-                .summary("Change some fields of an item")
-                .description(
-                    "Fields left out keep their value. Needs `Authorization: Bearer demo-token`.",
-                )
                 .response::<Item>(200, "The item, changed")
                 .response::<ErrorDetail>(400, "A field that cannot be null was null")
                 .response::<ErrorDetail>(401, "Missing or invalid bearer token")

@@ -20,7 +20,11 @@ struct HelloQuery {
     name: Option<String>,
 }
 
-/// `GET /api/hello?name=Ada` -> `{"message":"Hello, Ada!"}`.
+/// Say hello.
+///
+/// `GET /api/hello?name=Ada` answers `{"message": "Hello, Ada!"}`; without a name, the
+/// world is greeted.
+#[handler]
 async fn hello(Query(q): Query<HelloQuery>) -> Json<Value> {
     let name = q
         .name
@@ -30,12 +34,19 @@ async fn hello(Query(q): Query<HelloQuery>) -> Json<Value> {
     Json(json!({ "message": format!("Hello, {name}!") }))
 }
 
-/// `POST /api/echo`: answers its JSON body back.
+/// Echo a JSON body.
+///
+/// Answers the JSON body it was sent, unchanged.
+#[handler]
 async fn echo(Json(body): Json<Value>) -> Json<Value> {
     Json(body)
 }
 
-/// `GET /api/fib/{n}`: CPU-bound, on the blocking pool (a plain `fn`).
+/// Compute a Fibonacci number.
+///
+/// CPU-bound work, run on the blocking pool (a plain `fn` routed with `blocking`), never on
+/// the event loop; the answer names the thread that ran it. `n` is at most 42.
+#[handler]
 fn fib(Path(n): Path<u32>) -> Result<Json<Value>, HttpError> {
     if n > 42 {
         return Err(HttpError::bad_request(format!(
@@ -54,8 +65,12 @@ fn fib(Path(n): Path<u32>) -> Result<Json<Value>, HttpError> {
     ))
 }
 
-/// `GET /api/whoami`: a dependency (`CurrentUser`) with sub-dependencies (`DbSession`,
-/// `ApiClient`); `DbSession` is shared (resolved once) and torn down after the response.
+/// Who is calling.
+///
+/// Built by dependencies: `CurrentUser` needs `DbSession` and `ApiClient` (from the
+/// `User-Agent` header); `DbSession` is resolved once per request, shared, and torn down
+/// after the response.
+#[handler]
 async fn whoami(Dep(user): Dep<CurrentUser>, Dep(db): Dep<DbSession>) -> Json<Value> {
     Json(json!({
         "user": user.name,
