@@ -22,7 +22,7 @@ pub use command::{Command, CommandContext};
 pub use config::AppConfig;
 pub use service::HttpService;
 pub use state::{AppState, StateMap};
-pub(crate) use state::{ContextLayer, REQUEST, RequestLocal, current_app};
+pub(crate) use state::{ContextLayer, REQUEST, RequestLocal, current_app, with_current_app};
 
 use crate::deps::Dependency;
 use crate::response::HttpError;

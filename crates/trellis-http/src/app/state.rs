@@ -167,6 +167,12 @@ pub(crate) fn current_app() -> Option<AppState> {
     REQUEST.try_with(|r| r.app.clone()).ok()
 }
 
+/// Call `f` with the app of the request being handled, without taking a reference
+/// (no reference-count traffic: for lookups on the request path).
+pub(crate) fn with_current_app<R>(f: impl FnOnce(&AppState) -> R) -> Option<R> {
+    REQUEST.try_with(|r| f(&r.app)).ok()
+}
+
 /// Layer: make sure each request runs with its [`RequestLocal`] (the server sets it per
 /// connection; in-process callers such as the test client get it here).
 #[derive(Clone, Debug)]

@@ -108,9 +108,10 @@ fn fast<T: DeserializeOwned + Send + 'static>(plan: &Plan, raw: Raw<'_>) -> Opti
         Raw::Params(pairs) => plan.deserialize(Pairs::new(pairs)).ok()?,
         Raw::Text(text) => plan.deserialize(Text(text)).ok()?,
     };
-    let failed = crate::app::current_app()
-        .and_then(|app| app.get::<Checks>().map(|c| !c.run(&t).is_empty()))
-        .unwrap_or(false);
+    let failed = crate::app::with_current_app(|app| {
+        app.get::<Checks>().is_some_and(|c| !c.run(&t).is_empty())
+    })
+    .unwrap_or(false);
     if failed {
         return None; // the full path reports the custom checks' errors
     }
@@ -426,7 +427,7 @@ pub(crate) fn conclude<T: DeserializeOwned + 'static>(
 #[allow(clippy::result_large_err)]
 pub(crate) async fn read_bytes(body: axum::body::Body) -> Result<Bytes, Response> {
     use http_body_util::BodyExt;
-    let limit = crate::app::current_app().map_or(2_621_440, |a| a.settings().body_limit);
+    let limit = crate::app::with_current_app(|a| a.settings().body_limit).unwrap_or(2_621_440);
     match http_body_util::Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if is_length_limit(&*e) => Err(HttpError::new(
@@ -662,9 +663,29 @@ body_extractor!(
     Form, Source::Form, Form
 );
 
+/// Header room of a JSON response: its content type, plus what the default middleware
+/// stack adds (four security headers, HSTS, the request id, `Vary`), so that adding them
+/// never grows (and rehashes) the map.
+const JSON_RESPONSE_HEADERS: usize = 8;
+
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        axum::Json(self.0).into_response()
+        use bytes::BufMut;
+        let mut buf = bytes::BytesMut::with_capacity(128).writer();
+        match serde_json::to_writer(&mut buf, &self.0) {
+            Ok(()) => {
+                let mut headers = http::HeaderMap::with_capacity(JSON_RESPONSE_HEADERS);
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                );
+                let mut resp = Response::new(axum::body::Body::from(buf.into_inner().freeze()));
+                *resp.headers_mut() = headers;
+                resp
+            }
+            Err(e) => HttpError::internal(format!("Failed to serialize the response: {e}"))
+                .into_response(),
+        }
     }
 }
 

@@ -11,27 +11,47 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use http::{HeaderValue, header};
-use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::predicate::Predicate;
 use tower_http::compression::{Compression, CompressionLayer};
 
-/// Compress bodies of 200 bytes or more, except images, gRPC and event streams.
-pub(crate) type GzipPredicate = tower_http::compression::predicate::And<
-    tower_http::compression::predicate::And<
-        tower_http::compression::predicate::And<SizeAbove, NotForContentType>,
-        NotForContentType,
-    >,
-    NotForContentType,
->;
+/// Which responses are compressed: bodies of 200 bytes or more (when their size is
+/// known), except gRPC, images (but SVG) and server-sent events: tower-http's
+/// `SizeAbove(200).and(NotForContentType::GRPC).and(IMAGES).and(SSE)`, checked on bytes
+/// (it is asked on every response, to add `Vary` even when the client takes no gzip).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GzipPredicate;
 
-pub(crate) fn predicate() -> GzipPredicate {
-    SizeAbove::new(200)
-        .and(NotForContentType::GRPC)
-        .and(NotForContentType::IMAGES)
-        .and(NotForContentType::SSE)
+const MIN_SIZE: u64 = 200;
+
+impl Predicate for GzipPredicate {
+    fn should_compress<B>(&self, response: &http::Response<B>) -> bool
+    where
+        B: http_body::Body,
+    {
+        let size = response.body().size_hint().exact().or_else(|| {
+            response
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|h| std::str::from_utf8(h.as_bytes()).ok())
+                .and_then(|v| v.parse().ok())
+        });
+        if size.is_some_and(|n| n < MIN_SIZE) {
+            return false;
+        }
+        let Some(ct) = response.headers().get(header::CONTENT_TYPE) else {
+            return true;
+        };
+        let ct = ct.as_bytes();
+        let starts = |prefix: &[u8]| {
+            ct.len() >= prefix.len() && ct[..prefix.len()].eq_ignore_ascii_case(prefix)
+        };
+        !(starts(b"application/grpc")
+            || (starts(b"image/") && !starts(b"image/svg+xml"))
+            || starts(b"text/event-stream"))
+    }
 }
 
-/// The predicate, built once: the response path reads it without cloning it.
-static PREDICATE: std::sync::LazyLock<GzipPredicate> = std::sync::LazyLock::new(predicate);
+static PREDICATE: GzipPredicate = GzipPredicate;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct GzipLayer;
@@ -45,9 +65,7 @@ impl<S> tower::Layer<S> for GzipLayer {
 
 fn compression<S>(inner: S) -> Compression<S, GzipPredicate> {
     tower::Layer::layer(
-        &CompressionLayer::new()
-            .gzip(true)
-            .compress_when(PREDICATE.clone()),
+        &CompressionLayer::new().gzip(true).compress_when(PREDICATE),
         inner,
     )
 }

@@ -45,6 +45,9 @@ impl Checks {
 
     /// Run the check registered for `T`, if any.
     pub(crate) fn run<T: 'static>(&self, value: &T) -> Vec<CheckError> {
+        if self.0.is_empty() {
+            return Vec::new();
+        }
         self.0
             .get(&TypeId::of::<T>())
             .map(|f| f(value))
