@@ -149,3 +149,17 @@ fn null_lookups_are_their_own_shape() {
         assert!(null_sql.contains("IS NULL"), "{null_sql}");
     }
 }
+
+/// `bulk_create` and `save()` write their INSERT directly (no sea-query statement): one
+/// placeholder per value, identifiers quoted per backend, `RETURNING` where available.
+#[test]
+fn bulk_insert() {
+    let mut out = String::new();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
+        for rows in [1, 3] {
+            let sql = trellis_orm::bulk_create_sql::<Comment>(backend, rows);
+            out.push_str(&format!("-- {} x{rows}\n{sql}\n", backend.name()));
+        }
+    }
+    insta::assert_snapshot!(out);
+}
