@@ -199,6 +199,32 @@ impl<'a> Conn<'a> {
         Ok(out)
     }
 
+    /// Run a query that returns at most one row (`LIMIT 1`, a one-row `INSERT ...
+    /// RETURNING`) and decode that row: the driver stops after the first row, without
+    /// the row stream's machinery.
+    pub(crate) async fn fetch_optional_map<T, F>(
+        &self,
+        sql: impl Into<Sql>,
+        values: Values,
+        hint: Option<Hint>,
+        f: F,
+    ) -> Result<Option<T>>
+    where
+        F: FnOnce(Row) -> Result<T>,
+    {
+        let sql = sql.into();
+        observe::observe(sql.as_str(), hint)?;
+        tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
+        let args = SqlxValues(values);
+        let row = on_conn!(self, |e, wrap| {
+            sqlx::query_with(sql.into_sqlx(), args)
+                .fetch_optional(e)
+                .await?
+                .map(wrap)
+        });
+        row.map(f).transpose()
+    }
+
     /// Run a statement and report what it changed.
     pub async fn execute(&self, sql: String, values: Values) -> Result<ExecResult> {
         self.execute_sql(sql, values).await

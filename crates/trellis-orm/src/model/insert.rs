@@ -7,7 +7,6 @@
 //! values: no sea-query statement, which would clone every value while writing the SQL.
 
 use std::any::TypeId;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, LazyLock, RwLock};
 
@@ -28,8 +27,8 @@ struct Shape {
 /// Statements kept at most (one per model and batch size in practice); emptied when full.
 const MAX_SHAPES: usize = 1024;
 
-static STATEMENTS: LazyLock<RwLock<HashMap<Shape, Arc<str>>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+static STATEMENTS: LazyLock<RwLock<foldhash::HashMap<Shape, Arc<str>>>> =
+    LazyLock::new(|| RwLock::new(foldhash::HashMap::default()));
 
 /// Whether `M` has a column to insert (a model with only an auto primary key inserts
 /// `DEFAULT VALUES`, which the sea-query path writes).

@@ -223,11 +223,9 @@ async fn insert_row<M: Model>(obj: &mut M, conn: Conn<'_>) -> Result<()> {
     let sql = insert::sql::<M>(backend, auto, 1, returning);
     let values = insert::values(std::slice::from_ref(obj), auto);
     if returning {
-        let mut ids = conn
-            .fetch_map(sql, values, None, |row| M::Pk::decode(&row, 0))
-            .await?;
-        let id = ids
-            .pop()
+        let id = conn
+            .fetch_optional_map(sql, values, None, |row| M::Pk::decode(&row, 0))
+            .await?
             .ok_or_else(|| Error::InvalidQuery("INSERT returned no row".into()))?;
         obj.set_pk(id);
     } else {

@@ -15,7 +15,6 @@
 //! statement whose values the walk would misplace is never served from here.
 
 use std::any::TypeId;
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
 
 use sea_query::Value;
@@ -47,8 +46,8 @@ struct Key {
 /// query shapes, but `in` lists of every length are shapes of their own).
 const MAX_SHAPES: usize = 2048;
 
-static SHAPES: LazyLock<RwLock<HashMap<Key, Arc<Compiled>>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+static SHAPES: LazyLock<RwLock<foldhash::HashMap<Key, Arc<Compiled>>>> =
+    LazyLock::new(|| RwLock::new(foldhash::HashMap::default()));
 
 /// A QuerySet's cache key and the values it binds, in statement order.
 pub(crate) struct Shape {

@@ -427,11 +427,16 @@ impl<M: Model> QuerySet<M> {
         let conn = db.conn();
         let (compiled, values) = cache::compiled(self, conn.backend(), None)?;
         let load = &compiled.load;
-        let mut objs = conn
-            .fetch_map(compiled.sql.clone(), values, hint, |r| {
-                model::decode::<M>(&r, load)
-            })
-            .await?;
+        let decode = |r: Row| model::decode::<M>(&r, load);
+        let mut objs = if self.limit == Some(1) {
+            // `first()`, `[..1]`: at most one row, no row stream needed.
+            let sql = compiled.sql.clone();
+            let obj = conn.fetch_optional_map(sql, values, hint, decode).await?;
+            obj.into_iter().collect()
+        } else {
+            conn.fetch_map(compiled.sql.clone(), values, hint, decode)
+                .await?
+        };
         self.run_prefetch(&mut objs, conn).await?;
         Ok(objs)
     }
