@@ -149,7 +149,7 @@ const CHUNK: usize = 2000;
 struct Groups<P: Model, C> {
     index: HashMap<P::Pk, usize>,
     keys: Vec<usize>,
-    children: Vec<C>,
+    children: Vec<Arc<C>>,
 }
 
 impl<P: Model, C> Groups<P, C> {
@@ -171,20 +171,21 @@ impl<P: Model, C> Groups<P, C> {
         for (key, child) in keys.iter().zip(children) {
             if let Some(&i) = self.index.get(key) {
                 self.keys.push(i);
-                self.children.push(child);
+                // Into its `Arc` at once: the object is moved once more, not at every step.
+                self.children.push(Arc::new(child));
             }
         }
     }
 
     /// One list per parent.
-    fn into_lists<T>(self, parents: usize, wrap: impl Fn(C) -> T) -> Vec<Vec<T>> {
+    fn into_lists(self, parents: usize) -> Vec<Vec<Arc<C>>> {
         let mut counts = vec![0usize; parents];
         for &i in &self.keys {
             counts[i] += 1;
         }
-        let mut lists: Vec<Vec<T>> = counts.into_iter().map(Vec::with_capacity).collect();
+        let mut lists: Vec<Vec<Arc<C>>> = counts.into_iter().map(Vec::with_capacity).collect();
         for (i, child) in self.keys.into_iter().zip(self.children) {
-            lists[i].push(wrap(child));
+            lists[i].push(child);
         }
         lists
     }
@@ -213,7 +214,7 @@ pub async fn reverse<P: Model, C: Model>(
         let (keys, children) = qs.all_keyed::<P::Pk>(conn, &key).await?;
         groups.add(keys, children);
     }
-    let lists = groups.into_lists(objs.len(), Arc::new);
+    let lists = groups.into_lists(objs.len());
     for (obj, children) in objs.iter_mut().zip(lists) {
         slot(obj).set_loaded(children);
     }
@@ -245,7 +246,7 @@ pub async fn many_to_many<P: Model, C: Model>(
         let (keys, children) = qs.all_keyed::<P::Pk>(conn, &key).await?;
         groups.add(keys, children);
     }
-    let lists = groups.into_lists(objs.len(), Arc::new);
+    let lists = groups.into_lists(objs.len());
     for (obj, children) in objs.iter_mut().zip(lists) {
         slot(obj).set_loaded(children);
     }
