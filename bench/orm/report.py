@@ -199,6 +199,22 @@ def cmd_report(checks_path, results_path, meta_path, out_path):
     add("Correctness, checked before timing: every contender ran every workload once and")
     add("returned the same row count and checksum (ids, text lengths; see")
     add("`bench/apps/orm-bench/src/data.rs`); warm-up operations are checked again.")
+    txn = {}
+    for c in checks:
+        if "transactions" in c and "error" not in c:
+            txn.setdefault(c["workload"], {})[c["contender"]] = c["transactions"]
+    writes = [(w, txn[w]) for w, _ in WORKLOADS if any(txn.get(w, {}).values())]
+    if writes:
+        add("")
+        add("Write transactions per operation on PostgreSQL, counted during the checks (the")
+        add("server's transaction id counter; the untimed cleanup `DELETE` is one of them;")
+        add("other clients of the server would add to it): "
+            + "; ".join(f"`{w}`: " + ", ".join(f"{c} {n}" for c, n in sorted(per.items()))
+                        for w, per in writes)
+            + ". Every contender commits each `save()` of `insert_loop_100` on its own, so that")
+        add("workload mostly measures the server's commit (WAL flush), whose latency on a shared")
+        add("disk varies from minute to minute: Django is timed after the Rust contenders, not")
+        add("interleaved with them, so compare its `insert_loop_100` figure with care.")
     if check_errors:
         add("")
         add("Operations that failed during the checks (not timed):")

@@ -198,12 +198,25 @@ def emit(obj):
 def cmd_check(db):
     from django.test.utils import CaptureQueriesContext
 
+    postgres = connection.vendor == "postgresql"
+
+    def next_xid():
+        # PostgreSQL's next transaction id (reading it assigns none): the write
+        # transactions an operation ran, as the Rust harness counts them.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+            return cursor.fetchone()[0]
+
     for w in WORKLOADS:
+        before = next_xid() if postgres else None
         with CaptureQueriesContext(connection) as queries:
             _, c = OPS[w]()
-        # Queries include the untimed cleanup of the insert workloads.
-        emit({"type": "check", "db": db, "contender": "django", "workload": w,
-              "rows": c.rows, "checksum": c.checksum, "queries": len(queries)})
+        line = {"type": "check", "db": db, "contender": "django", "workload": w,
+                "rows": c.rows, "checksum": c.checksum, "queries": len(queries)}
+        if postgres:
+            line["transactions"] = next_xid() - before
+        # Queries and transactions include the untimed cleanup of the insert workloads.
+        emit(line)
 
 
 def cmd_run(db, rounds):

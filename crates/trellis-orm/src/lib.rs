@@ -64,8 +64,8 @@ pub use backend::{Backend, Conn, Db, DbConfig, Executor, Row, Tx, on_commit};
 pub use error::{Error, Result};
 pub use field::{Choices, DefaultValue, FieldKind, FieldMeta, FieldType, OnDelete};
 pub use model::{
-    ForeignKey, ManyToMany, Model, ModelExt, ModelMeta, Reverse, bulk_create, bulk_update,
-    get_or_create, update_or_create,
+    ForeignKey, ManyToMany, Model, ModelExt, ModelMeta, Reverse, bulk_create, bulk_create_sql,
+    bulk_update, get_or_create, update_or_create,
 };
 pub use query::{Agg, F, Prefetch, Q, QuerySet, raw, raw_execute, raw_rows};
 pub use trellis_orm_macros::{Choices, Model};

@@ -138,20 +138,46 @@ fn short(e: &dyn std::fmt::Display) -> String {
     }
 }
 
+/// PostgreSQL's next transaction id: the number of write transactions between two reads
+/// (reading it assigns none). Shows that every contender commits the same way (e.g. one
+/// transaction per `save()` in `insert_loop_100`); other clients of the server add to it.
+async fn next_xid(pool: &sqlx::PgPool) -> Res<i64> {
+    let xid: i64 =
+        sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+            .fetch_one(pool)
+            .await?;
+    Ok(xid)
+}
+
 async fn check(url: &str, db: &str) -> Res<()> {
     let cs = contenders(url).await?;
+    let xids = if url.starts_with("postgres") {
+        Some(sqlx::PgPool::connect(url).await?)
+    } else {
+        None
+    };
     for w in WORKLOADS {
         for c in &cs {
-            let line = match c.op(w).await {
+            let before = match &xids {
+                Some(p) => Some(next_xid(p).await?),
+                None => None,
+            };
+            let mut line = match c.op(w).await {
                 Ok((_, check)) => json!({"type": "check", "db": db, "contender": c.name(),
                     "workload": w, "rows": check.rows, "checksum": check.checksum}),
                 Err(e) => json!({"type": "check", "db": db, "contender": c.name(),
                     "workload": w, "error": short(&e)}),
             };
+            if let (Some(p), Some(before)) = (&xids, before) {
+                line["transactions"] = json!(next_xid(p).await? - before);
+            }
             println!("{line}");
         }
     }
     close(cs).await;
+    if let Some(p) = xids {
+        p.close().await;
+    }
     Ok(())
 }
 

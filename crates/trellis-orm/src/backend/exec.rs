@@ -1,10 +1,12 @@
 //! Running SQL: [`Executor`] is what every query method takes (a [`Db`] or a [`Tx`]).
 
+use std::sync::Arc;
+
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use sea_query::Values;
 use sea_query_sqlx::SqlxValues;
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 use crate::backend::db::Pool;
 use crate::backend::tx::TxConn;
@@ -58,6 +60,43 @@ pub struct ExecResult {
     pub rows_affected: u64,
     /// The id of the last inserted row (SQLite, MySQL).
     pub last_insert_id: Option<i64>,
+}
+
+/// SQL text to run: built for this query, or shared with the compiled-SQL cache (no copy:
+/// sqlx keeps the same `Arc` as its prepared-statement key).
+pub(crate) enum Sql {
+    Owned(String),
+    Shared(Arc<str>),
+}
+
+impl Sql {
+    fn as_str(&self) -> &str {
+        match self {
+            Sql::Owned(s) => s,
+            Sql::Shared(s) => s,
+        }
+    }
+
+    /// The text for sqlx. Every Trellis statement is built by the ORM with its values as
+    /// bound parameters (or is the user's explicit raw SQL), hence `AssertSqlSafe`.
+    fn into_sqlx(self) -> SqlStr {
+        match self {
+            Sql::Owned(s) => AssertSqlSafe(s).into_sql_str(),
+            Sql::Shared(s) => AssertSqlSafe(s).into_sql_str(),
+        }
+    }
+}
+
+impl From<String> for Sql {
+    fn from(s: String) -> Self {
+        Sql::Owned(s)
+    }
+}
+
+impl From<Arc<str>> for Sql {
+    fn from(s: Arc<str>) -> Self {
+        Sql::Shared(s)
+    }
 }
 
 macro_rules! on_conn {
@@ -135,7 +174,7 @@ impl<'a> Conn<'a> {
     /// producing the next rows).
     pub(crate) async fn fetch_map<T, F>(
         &self,
-        sql: String,
+        sql: impl Into<Sql>,
         values: Values,
         hint: Option<Hint>,
         mut f: F,
@@ -145,12 +184,13 @@ impl<'a> Conn<'a> {
         T: Send,
     {
         use futures_util::TryStreamExt;
-        observe::observe(&sql, hint)?;
-        tracing::debug!(target: "trellis::orm::sql", sql = %sql);
+        let sql = sql.into();
+        observe::observe(sql.as_str(), hint)?;
+        tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
         let args = SqlxValues(values);
         let mut out = Vec::new();
         on_conn!(self, |e, wrap| {
-            let q = sqlx::query_with(AssertSqlSafe(sql), args);
+            let q = sqlx::query_with(sql.into_sqlx(), args);
             let mut rows = q.fetch(e);
             while let Some(row) = rows.try_next().await? {
                 out.push(f(wrap(row))?);
@@ -159,15 +199,49 @@ impl<'a> Conn<'a> {
         Ok(out)
     }
 
+    /// Run a query that returns at most one row (`LIMIT 1`, a one-row `INSERT ...
+    /// RETURNING`) and decode that row: the driver stops after the first row, without
+    /// the row stream's machinery.
+    pub(crate) async fn fetch_optional_map<T, F>(
+        &self,
+        sql: impl Into<Sql>,
+        values: Values,
+        hint: Option<Hint>,
+        f: F,
+    ) -> Result<Option<T>>
+    where
+        F: FnOnce(Row) -> Result<T>,
+    {
+        let sql = sql.into();
+        observe::observe(sql.as_str(), hint)?;
+        tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
+        let args = SqlxValues(values);
+        let row = on_conn!(self, |e, wrap| {
+            sqlx::query_with(sql.into_sqlx(), args)
+                .fetch_optional(e)
+                .await?
+                .map(wrap)
+        });
+        row.map(f).transpose()
+    }
+
     /// Run a statement and report what it changed.
     pub async fn execute(&self, sql: String, values: Values) -> Result<ExecResult> {
-        observe::observe(&sql, None)?;
-        tracing::debug!(target: "trellis::orm::sql", sql = %sql);
+        self.execute_sql(sql, values).await
+    }
+
+    /// [`execute`](Self::execute) for SQL owned or shared with a cache.
+    pub(crate) async fn execute_sql(
+        &self,
+        sql: impl Into<Sql>,
+        values: Values,
+    ) -> Result<ExecResult> {
+        let sql = sql.into();
+        observe::observe(sql.as_str(), None)?;
+        tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
         let args = SqlxValues(values);
         let result = on_conn!(self, |e, _wrap| {
-            let r = sqlx::query_with(AssertSqlSafe(sql), args)
-                .execute(e)
-                .await?;
+            let r = sqlx::query_with(sql.into_sqlx(), args).execute(e).await?;
             convert(r)
         });
         Ok(result)
@@ -190,7 +264,16 @@ impl<'a> Conn<'a> {
     /// Stream the rows of a query (for big results): rows arrive as the database sends them,
     /// through a bounded channel, so memory stays flat.
     pub fn fetch_stream(&self, sql: String, values: Values) -> BoxStream<'static, Result<Row>> {
-        if let Err(e) = observe::observe(&sql, None) {
+        self.fetch_stream_sql(sql, values)
+    }
+
+    pub(crate) fn fetch_stream_sql(
+        &self,
+        sql: impl Into<Sql>,
+        values: Values,
+    ) -> BoxStream<'static, Result<Row>> {
+        let sql = sql.into();
+        if let Err(e) = observe::observe(sql.as_str(), None) {
             return futures_util::stream::once(async move { Err(e) }).boxed();
         }
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Row>>(64);
@@ -206,7 +289,7 @@ impl<'a> Conn<'a> {
             let args = SqlxValues(values);
             let result: Result<()> = async {
                 on_conn!(conn, |e, wrap| {
-                    let q = sqlx::query_with(AssertSqlSafe(sql), args);
+                    let q = sqlx::query_with(sql.into_sqlx(), args);
                     let mut s = q.fetch(e);
                     while let Some(row) = s.next().await {
                         let row = row.map(wrap).map_err(Into::into);

@@ -2,6 +2,7 @@
 //! run-time description of a model (its fields, relations and options) that QuerySets,
 //! migrations, the admin and forms read.
 
+mod insert;
 mod meta;
 pub(crate) mod persist;
 pub mod registry;
@@ -9,7 +10,9 @@ mod relation;
 
 pub use meta::{IndexMeta, ManyToManyMeta, ModelMeta, RelatedModel, ReverseMeta};
 pub(crate) use persist::delete_objects;
-pub use persist::{ModelExt, bulk_create, bulk_update, get_or_create, update_or_create};
+pub use persist::{
+    ModelExt, bulk_create, bulk_create_sql, bulk_update, get_or_create, update_or_create,
+};
 pub use relation::{ForeignKey, ManyToMany, Reverse};
 
 use sea_query::Value;

@@ -4,10 +4,10 @@
 use futures_util::future::BoxFuture;
 use sea_query::{Expr, ExprTrait, Query, Value};
 
-use crate::backend::{Conn, Executor};
+use crate::backend::{Backend, Conn, Executor};
 use crate::error::{Error, Result};
 use crate::field::{DefaultValue, FieldKind, FieldType, OnDelete};
-use crate::model::{Model, registry};
+use crate::model::{Model, insert, registry};
 use crate::query::{Q, QuerySet};
 use crate::signals::{self, PostDelete, PostSave, PreDelete, PreSave};
 
@@ -214,25 +214,41 @@ fn pk_from_value<M: Model>(v: &Value) -> Option<M::Pk> {
 
 async fn insert_row<M: Model>(obj: &mut M, conn: Conn<'_>) -> Result<()> {
     fill_uuid_pk(obj);
-    let meta = M::meta();
     let auto = is_auto_pk::<M>() && !obj.has_pk();
+    if !insert::has_columns::<M>(auto) {
+        return insert_default_row(obj, conn, auto).await;
+    }
+    let backend = conn.backend();
+    let returning = auto && backend.features().can_return_rows_from_insert;
+    let sql = insert::sql::<M>(backend, auto, 1, returning);
+    let values = insert::values(std::slice::from_ref(obj), auto);
+    if returning {
+        let id = conn
+            .fetch_optional_map(sql, values, None, |row| M::Pk::decode(&row, 0))
+            .await?
+            .ok_or_else(|| Error::InvalidQuery("INSERT returned no row".into()))?;
+        obj.set_pk(id);
+    } else {
+        let result = conn.execute_sql(sql, values).await?;
+        if auto {
+            let id = result
+                .last_insert_id
+                .and_then(M::Pk::from_auto_id)
+                .ok_or_else(|| Error::InvalidQuery("no id for the inserted row".into()))?;
+            obj.set_pk(id);
+        }
+    }
+    obj.bind_relations();
+    Ok(())
+}
+
+/// Insert a row of a model that has no column but its auto primary key
+/// (`DEFAULT VALUES`, written by sea-query for each backend).
+async fn insert_default_row<M: Model>(obj: &mut M, conn: Conn<'_>, auto: bool) -> Result<()> {
+    let meta = M::meta();
     let mut stmt = Query::insert();
     stmt.into_table(meta.table.clone());
-    let mut columns = Vec::new();
-    let mut row = Vec::new();
-    for (f, v) in meta.fields.iter().zip(obj.column_values()) {
-        if f.primary_key && auto {
-            continue;
-        }
-        columns.push(f.column.clone());
-        row.push(Expr::val(v));
-    }
-    if columns.is_empty() {
-        stmt.or_default_values();
-    } else {
-        stmt.columns(columns);
-        stmt.values_panic(row);
-    }
+    stmt.or_default_values();
     let backend = conn.backend();
     if auto && backend.features().can_return_rows_from_insert {
         stmt.returning_col(meta.pk().column.clone());
@@ -255,6 +271,14 @@ async fn insert_row<M: Model>(obj: &mut M, conn: Conn<'_>) -> Result<()> {
     }
     obj.bind_relations();
     Ok(())
+}
+
+/// The INSERT statement [`bulk_create`] runs for `rows` new objects of `M` (primary keys
+/// not set) on `backend` (for snapshots and debugging).
+pub fn bulk_create_sql<M: Model>(backend: Backend, rows: usize) -> String {
+    let skip_pk = is_auto_pk::<M>();
+    let returning = skip_pk && backend.features().can_return_rows_from_insert;
+    insert::sql::<M>(backend, skip_pk, rows, returning).to_string()
 }
 
 /// Insert many objects in as few statements as the backend allows; primary keys are set
@@ -284,36 +308,26 @@ pub async fn bulk_create<M: Model>(db: &impl Executor, mut objs: Vec<M>) -> Resu
         let end = (start + batch).min(objs.len());
         let chunk = &mut objs[start..end];
         let skip_pk = auto && chunk.iter().all(|o| !o.has_pk());
-        let mut stmt = Query::insert();
-        stmt.into_table(meta.table.clone());
-        stmt.columns(
-            meta.fields
-                .iter()
-                .filter(|f| !(f.primary_key && skip_pk))
-                .map(|f| f.column.clone())
-                .collect::<Vec<_>>(),
-        );
-        for obj in chunk.iter() {
-            let row: Vec<Expr> = meta
-                .fields
-                .iter()
-                .zip(obj.column_values())
-                .filter(|(f, _)| !(f.primary_key && skip_pk))
-                .map(|(_, v)| Expr::val(v))
-                .collect();
-            stmt.values_panic(row);
+        if !insert::has_columns::<M>(skip_pk) {
+            for obj in chunk.iter_mut() {
+                insert_default_row(obj, conn, skip_pk).await?;
+            }
+            start = end;
+            continue;
         }
-        if skip_pk && backend.features().can_return_rows_from_insert {
-            stmt.returning_col(meta.pk().column.clone());
-            let (sql, values) = backend.build(&stmt);
-            let rows = conn.fetch_all(sql, values).await?;
+        let returning = skip_pk && backend.features().can_return_rows_from_insert;
+        let sql = insert::sql::<M>(backend, skip_pk, chunk.len(), returning);
+        let values = insert::values(chunk, skip_pk);
+        if returning {
+            let ids = conn
+                .fetch_map(sql, values, None, |row| M::Pk::decode(&row, 0))
+                .await?;
             // RETURNING order follows VALUES order on PostgreSQL and SQLite.
-            for (obj, row) in chunk.iter_mut().zip(rows.iter()) {
-                obj.set_pk(M::Pk::decode(row, 0)?);
+            for (obj, id) in chunk.iter_mut().zip(ids) {
+                obj.set_pk(id);
             }
         } else {
-            let (sql, values) = backend.build(&stmt);
-            let result = conn.execute(sql, values).await?;
+            let result = conn.execute_sql(sql, values).await?;
             if skip_pk {
                 // MySQL: LAST_INSERT_ID() is the first id of a multi-row insert, and ids
                 // are consecutive (innodb_autoinc_lock_mode 1/2 for simple inserts).

@@ -43,6 +43,10 @@ pub(crate) struct Compiler {
     joins: Vec<JoinInfo>,
     /// A to-many relation was joined (rows may repeat).
     pub(crate) multi: bool,
+    /// The root table has no alias and its columns are written unqualified (`"id"`, not
+    /// `"t0"."id"`): shorter SQL for single-table queries, which SQLite parses on every
+    /// re-prepare. Only valid while nothing is joined (see [`has_joins`](Self::has_joins)).
+    bare: bool,
 }
 
 /// What a path resolves to.
@@ -80,8 +84,39 @@ fn value_str(v: &Value) -> Result<String> {
     }
 }
 
-fn is_null_value(v: &Value) -> bool {
+pub(crate) fn is_null_value(v: &Value) -> bool {
     *v == v.as_null()
+}
+
+/// The bound value of an `iexact` lookup.
+pub(crate) fn iexact_value(v: &Value) -> Result<String> {
+    Ok(value_str(v)?.to_lowercase())
+}
+
+/// The LIKE pattern of a `contains`-family lookup (`%`, `_` and `\` escaped) and whether
+/// it ignores case.
+pub(crate) fn like_pattern(op: Op, v: &Value) -> Result<(String, bool)> {
+    let s = escape_like(&value_str(v)?);
+    Ok(match op {
+        Op::Contains => (format!("%{s}%"), false),
+        Op::IContains => (format!("%{s}%"), true),
+        Op::StartsWith => (format!("{s}%"), false),
+        Op::IStartsWith => (format!("{s}%"), true),
+        Op::EndsWith => (format!("%{s}"), false),
+        _ => (format!("%{s}"), true),
+    })
+}
+
+/// The bound value for a LIKE `pattern` on `backend`: lower-cased when case is ignored,
+/// a GLOB pattern for SQLite's case-sensitive match.
+pub(crate) fn like_value(backend: Backend, pattern: &str, insensitive: bool) -> String {
+    if insensitive {
+        pattern.to_lowercase()
+    } else if backend == Backend::Sqlite {
+        glob_pattern(pattern)
+    } else {
+        pattern.to_string()
+    }
 }
 
 impl Compiler {
@@ -91,6 +126,35 @@ impl Compiler {
             root,
             joins: Vec::new(),
             multi: false,
+            bare: false,
+        }
+    }
+
+    /// A compiler writing the root table's columns unqualified and without alias (for a
+    /// query that turns out to need no join; check [`has_joins`](Self::has_joins) after).
+    pub(crate) fn new_bare(backend: Backend, root: &'static ModelMeta) -> Self {
+        Compiler {
+            bare: true,
+            ..Compiler::new(backend, root)
+        }
+    }
+
+    /// Whether the root table is written without alias.
+    pub(crate) fn is_bare(&self) -> bool {
+        self.bare
+    }
+
+    /// Whether any table was joined.
+    pub(crate) fn has_joins(&self) -> bool {
+        !self.joins.is_empty()
+    }
+
+    /// The column `column` of the table aliased `alias` (`"t0"` is the root table).
+    pub(crate) fn col(&self, alias: &str, column: &str) -> Expr {
+        if self.bare && alias == "t0" {
+            Expr::col(column.to_string())
+        } else {
+            col(alias, column)
         }
     }
 
@@ -276,7 +340,7 @@ impl Compiler {
             F::Col(name) => {
                 let path: Vec<String> = name.split("__").map(str::to_string).collect();
                 let r = self.resolve(&path)?;
-                col(&r.alias, &r.field.column)
+                self.col(&r.alias, &r.field.column)
             }
             F::Value(v) => Expr::val(v.clone()),
             F::Add(a, b) => self.f_expr(a)?.add(self.f_expr(b)?),
@@ -315,7 +379,7 @@ impl Compiler {
             }
             Q::Not(inner) => self.condition_in(inner, !negated)?.not(),
             Q::Lookup(lookup) if negated => Condition::all().add(self.negated_lookup(lookup)?),
-            Q::Pk(v) => Condition::all().add(col("t0", &self.root.pk().column).eq(v.clone())),
+            Q::Pk(v) => Condition::all().add(self.col("t0", &self.root.pk().column).eq(v.clone())),
             Q::InJoinTable {
                 table,
                 source,
@@ -327,7 +391,7 @@ impl Compiler {
                     .from(table.clone())
                     .and_where(Expr::col(source.clone()).eq(owner.clone()))
                     .to_owned();
-                Condition::all().add(col("t0", &self.root.pk().column).in_subquery(sub))
+                Condition::all().add(self.col("t0", &self.root.pk().column).in_subquery(sub))
             }
             Q::InThrough { source, owners } => {
                 Condition::all().add(col("tj", source).is_in(owners.clone()))
@@ -355,7 +419,7 @@ impl Compiler {
                 .expr(col("t0", pk))
                 .and_where(expr);
             sub.apply_joins(&mut inner);
-            return Ok(col("t0", pk).in_subquery(inner));
+            return Ok(self.col("t0", pk).in_subquery(inner));
         }
         let r = self.resolve(&lookup.path)?;
         let expr = self.lookup(lookup)?;
@@ -363,7 +427,7 @@ impl Compiler {
         let tests_null = lookup.op == Op::IsNull
             || matches!(&lookup.operand, Operand::Value(v) if is_null_value(v));
         if nullable && !tests_null {
-            Ok(expr.and(col(&r.alias, &r.field.column).is_not_null()))
+            Ok(expr.and(self.col(&r.alias, &r.field.column).is_not_null()))
         } else {
             Ok(expr)
         }
@@ -371,7 +435,7 @@ impl Compiler {
 
     fn lookup(&mut self, lookup: &Lookup) -> Result<Expr> {
         let r = self.resolve(&lookup.path)?;
-        let c = col(&r.alias, &r.field.column);
+        let c = self.col(&r.alias, &r.field.column);
         let text = r.field.kind.is_text() || !r.field.choices.is_empty();
         let backend = self.backend;
         let one = |operand: &Operand| -> Result<Value> {
@@ -398,20 +462,21 @@ impl Compiler {
                 }
             });
         }
+        // The bound values come from `iexact_value`, `like_pattern` and `like_value`,
+        // which the compiled-SQL cache (`query::cache`) calls too.
         let like = |c: Expr, pattern: String, insensitive: bool| -> Expr {
+            let value = like_value(backend, &pattern, insensitive);
             if insensitive {
-                Expr::expr(Func::lower(c)).like(LikeExpr::new(pattern.to_lowercase()).escape('\\'))
+                Expr::expr(Func::lower(c)).like(LikeExpr::new(value).escape('\\'))
             } else {
                 match backend {
                     // LIKE ignores case on SQLite and in MySQL's usual collations.
-                    Backend::Sqlite => {
-                        Expr::cust_with_exprs("? GLOB ?", [c, Expr::val(glob_pattern(&pattern))])
-                    }
+                    Backend::Sqlite => Expr::cust_with_exprs("? GLOB ?", [c, Expr::val(value)]),
                     Backend::MySql => Expr::cust_with_exprs(
                         "? LIKE BINARY ? ESCAPE '\\\\'",
-                        [c, Expr::val(pattern)],
+                        [c, Expr::val(value)],
                     ),
-                    Backend::Postgres => c.like(LikeExpr::new(pattern).escape('\\')),
+                    Backend::Postgres => c.like(LikeExpr::new(value).escape('\\')),
                 }
             }
         };
@@ -426,7 +491,7 @@ impl Compiler {
             }
             Op::IExact => {
                 let v = one(&lookup.operand)?;
-                let s = value_str(&v)?;
+                let s = iexact_value(&v)?;
                 if !text {
                     return Err(Error::InvalidQuery(format!(
                         "iexact needs a text field; {} is {}",
@@ -434,7 +499,7 @@ impl Compiler {
                         r.field.kind.name()
                     )));
                 }
-                Expr::expr(Func::lower(c)).eq(s.to_lowercase())
+                Expr::expr(Func::lower(c)).eq(s)
             }
             Op::Contains
             | Op::IContains
@@ -443,15 +508,7 @@ impl Compiler {
             | Op::EndsWith
             | Op::IEndsWith => {
                 let v = one(&lookup.operand)?;
-                let s = escape_like(&value_str(&v)?);
-                let (pattern, insensitive) = match lookup.op {
-                    Op::Contains => (format!("%{s}%"), false),
-                    Op::IContains => (format!("%{s}%"), true),
-                    Op::StartsWith => (format!("{s}%"), false),
-                    Op::IStartsWith => (format!("{s}%"), true),
-                    Op::EndsWith => (format!("%{s}"), false),
-                    _ => (format!("%{s}"), true),
-                };
+                let (pattern, insensitive) = like_pattern(lookup.op, &v)?;
                 like(c, pattern, insensitive)
             }
             Op::In => match &lookup.operand {
@@ -495,7 +552,7 @@ impl Compiler {
         };
         let path: Vec<String> = name.split("__").map(str::to_string).collect();
         let r = self.resolve(&path)?;
-        Ok((col(&r.alias, &r.field.column), order))
+        Ok((self.col(&r.alias, &r.field.column), order))
     }
 }
 

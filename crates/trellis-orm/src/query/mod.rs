@@ -4,6 +4,7 @@
 //! `delete`, ...) is awaited with an [`Executor`].
 
 mod aggregate;
+mod cache;
 pub(crate) mod compiler;
 pub(crate) mod m2m;
 #[doc(hidden)]
@@ -43,7 +44,7 @@ use compiler::{Compiler, col};
 ///     .order_by(["-stock", "name"])
 ///     .slice(0..10);
 /// let (sql, _values) = qs.to_sql(Backend::Postgres).unwrap();
-/// assert!(sql.starts_with(r#"SELECT "t0"."id", "t0"."name", "t0"."stock" FROM "shop_product" AS "t0""#));
+/// assert!(sql.starts_with(r#"SELECT "id", "name", "stock" FROM "shop_product" WHERE"#));
 /// ```
 pub struct QuerySet<M: Model> {
     filters: Vec<Q>,
@@ -300,14 +301,21 @@ impl<M: Model> QuerySet<M> {
     /// Build the SELECT for this QuerySet: the statement, how to decode its rows, and the
     /// compiler (for extra columns).
     pub(crate) fn compile(&self, backend: Backend) -> Result<(SelectStatement, Load, Compiler)> {
+        self.compile_with(Compiler::new(backend, M::meta()))
+    }
+
+    fn compile_with(&self, mut c: Compiler) -> Result<(SelectStatement, Load, Compiler)> {
         let meta = M::meta();
-        let mut c = Compiler::new(backend, meta);
         let mut sel = Query::select();
-        sel.from_as(meta.table.clone(), "t0");
+        if c.is_bare() {
+            sel.from(meta.table.clone());
+        } else {
+            sel.from_as(meta.table.clone(), "t0");
+        }
         let deferred = self.deferred()?;
         for f in &meta.fields {
             if !deferred.contains(&f.name) {
-                sel.expr(col("t0", &f.column));
+                sel.expr(c.col("t0", &f.column));
             }
         }
         let tree = related_tree(&self.related);
@@ -321,12 +329,89 @@ impl<M: Model> QuerySet<M> {
         Ok((sel, Load { deferred, related }, c))
     }
 
+    /// Build the statement for this QuerySet (`cache::compiled` keeps it per shape), with
+    /// the prefetch key column if any. A query that joins nothing names its table and
+    /// columns without the `"t0"` alias.
+    fn build(
+        &self,
+        backend: Backend,
+        key: Option<&KeyColumn>,
+    ) -> Result<(cache::Compiled, sea_query::Values)> {
+        let meta = M::meta();
+        // Compile without alias first; a query that needs a join is compiled again with
+        // aliases (a miss of the cache only).
+        let bare = match key {
+            Some(KeyColumn::Through { .. }) => None,
+            _ => Some(self.compile_with(Compiler::new_bare(backend, meta))?)
+                .filter(|(_, _, c)| !c.has_joins()),
+        };
+        let (mut sel, load, c) = match bare {
+            Some(compiled) => compiled,
+            None => self.compile(backend)?,
+        };
+        let key_index = match key {
+            None => 0,
+            Some(KeyColumn::Own(column)) => {
+                // The key is usually one of the selected columns (a foreign key): read it
+                // there instead of selecting it twice.
+                let own = meta
+                    .fields
+                    .iter()
+                    .filter(|f| !load.deferred.contains(&f.name))
+                    .position(|f| f.column == *column);
+                match own {
+                    Some(i) => i,
+                    None => {
+                        sel.expr(c.col("t0", column));
+                        load_width(meta, &load)
+                    }
+                }
+            }
+            Some(KeyColumn::Through {
+                table,
+                source,
+                target,
+            }) => {
+                sel.join_as(
+                    sea_query::JoinType::InnerJoin,
+                    table.clone(),
+                    "tj",
+                    Expr::col(("tj".to_string(), target.clone()))
+                        .equals(("t0".to_string(), meta.pk().column.clone())),
+                );
+                sel.expr(col("tj", source));
+                load_width(meta, &load)
+            }
+        };
+        c.apply_joins(&mut sel);
+        let (sql, values) = backend.build(&sel);
+        let compiled = cache::Compiled {
+            sql: sql.into(),
+            load,
+            key_index,
+        };
+        Ok((compiled, values))
+    }
+
     /// The SQL and bound values this QuerySet would run on `backend` (for snapshots and
     /// debugging; values are never inlined).
     pub fn to_sql(&self, backend: Backend) -> Result<(String, sea_query::Values)> {
-        let (mut sel, _, c) = self.compile(backend)?;
-        c.apply_joins(&mut sel);
-        Ok(backend.build(&sel))
+        let (compiled, values) = cache::compiled(self, backend, None)?;
+        Ok((compiled.sql.to_string(), values))
+    }
+
+    /// [`to_sql`](Self::to_sql) built now, bypassing the compiled-SQL cache (for tests
+    /// that check the cache serves the same SQL and values).
+    #[doc(hidden)]
+    pub fn to_sql_uncached(&self, backend: Backend) -> Result<(String, sea_query::Values)> {
+        let (compiled, values) = self.build(backend, None)?;
+        Ok((compiled.sql.to_string(), values))
+    }
+
+    /// Whether the compiled-SQL cache holds this QuerySet's shape on `backend` (for tests).
+    #[doc(hidden)]
+    pub fn sql_is_cached(&self, backend: Backend) -> bool {
+        cache::Shape::of(self, backend, None).is_cached()
     }
 
     /// Run the query and return every object.
@@ -340,12 +425,18 @@ impl<M: Model> QuerySet<M> {
         hint: Option<Hint>,
     ) -> Result<Vec<M>> {
         let conn = db.conn();
-        let (mut sel, load, c) = self.compile(conn.backend())?;
-        c.apply_joins(&mut sel);
-        let (sql, values) = conn.backend().build(&sel);
-        let mut objs = conn
-            .fetch_map(sql, values, hint, |r| model::decode::<M>(&r, &load))
-            .await?;
+        let (compiled, values) = cache::compiled(self, conn.backend(), None)?;
+        let load = &compiled.load;
+        let decode = |r: Row| model::decode::<M>(&r, load);
+        let mut objs = if self.limit == Some(1) {
+            // `first()`, `[..1]`: at most one row, no row stream needed.
+            let sql = compiled.sql.clone();
+            let obj = conn.fetch_optional_map(sql, values, hint, decode).await?;
+            obj.into_iter().collect()
+        } else {
+            conn.fetch_map(compiled.sql.clone(), values, hint, decode)
+                .await?
+        };
         self.run_prefetch(&mut objs, conn).await?;
         Ok(objs)
     }
@@ -360,59 +451,38 @@ impl<M: Model> QuerySet<M> {
         Ok(())
     }
 
-    /// Run the query with one extra key column appended (for prefetching): `(key, object)`.
-    pub(crate) async fn all_keyed<K: FieldType>(
+    /// Run the query and read a key per row (for prefetching): the keys and the objects,
+    /// in the same order.
+    pub(crate) async fn all_keyed<K: FieldType + Send>(
         &self,
         conn: Conn<'_>,
         key: &KeyColumn,
-    ) -> Result<Vec<(K, M)>> {
-        let (mut sel, load, c) = self.compile(conn.backend())?;
-        match key {
-            KeyColumn::Own(column) => {
-                sel.expr(col("t0", column));
-            }
-            KeyColumn::Through {
-                table,
-                source,
-                target,
-            } => {
-                sel.join_as(
-                    sea_query::JoinType::InnerJoin,
-                    table.clone(),
-                    "tj",
-                    Expr::col(("tj".to_string(), target.clone()))
-                        .equals(("t0".to_string(), M::meta().pk().column.clone())),
-                );
-                sel.expr(col("tj", source));
-            }
-        }
-        c.apply_joins(&mut sel);
-        let (sql, values) = conn.backend().build(&sel);
-        let pairs = conn
-            .fetch_map(sql, values, None, |row| {
+    ) -> Result<(Vec<K>, Vec<M>)> {
+        let (compiled, values) = cache::compiled(self, conn.backend(), Some(key))?;
+        let (load, key_index) = (&compiled.load, compiled.key_index);
+        let mut keys = Vec::new();
+        let mut objs = conn
+            .fetch_map(compiled.sql.clone(), values, None, |row| {
                 let mut idx = 0;
-                let obj = model::decode_at::<M>(&row, &mut idx, &load)?;
-                Ok((K::decode(&row, idx)?, obj))
+                let obj = model::decode_at::<M>(&row, &mut idx, load)?;
+                keys.push(K::decode(&row, key_index)?);
+                Ok(obj)
             })
             .await?;
-        let (keys, mut objs): (Vec<K>, Vec<M>) = pairs.into_iter().unzip();
         self.run_prefetch(&mut objs, conn).await?;
-        Ok(keys.into_iter().zip(objs).collect())
+        Ok((keys, objs))
     }
 
     /// Stream the objects as rows arrive (for big results; memory stays flat).
     /// `prefetch_related` does not apply to streams.
     pub fn stream(&self, db: &impl Executor) -> BoxStream<'static, Result<M>> {
         let conn = db.conn();
-        let compiled = self.compile(conn.backend());
-        let (mut sel, load, c) = match compiled {
+        let (compiled, values) = match cache::compiled(self, conn.backend(), None) {
             Ok(v) => v,
             Err(e) => return futures_util::stream::once(async move { Err(e) }).boxed(),
         };
-        c.apply_joins(&mut sel);
-        let (sql, values) = conn.backend().build(&sel);
-        conn.fetch_stream(sql, values)
-            .map(move |row: Result<Row>| row.and_then(|r| model::decode::<M>(&r, &load)))
+        conn.fetch_stream_sql(compiled.sql.clone(), values)
+            .map(move |row: Result<Row>| row.and_then(|r| model::decode::<M>(&r, &compiled.load)))
             .boxed()
     }
 

@@ -1,7 +1,7 @@
 //! `prefetch_related`: one extra `IN` query per relation, results attached to each object.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::backend::Conn;
@@ -143,6 +143,54 @@ pub(crate) fn merge(prefetches: &[Prefetch]) -> Vec<PrefetchLookup> {
 
 const CHUNK: usize = 2000;
 
+/// The parents' children, grouped by the key each child row carries: one list per parent,
+/// in the parents' order, each allocated once at its final size. A key no parent has is
+/// dropped; of parents sharing a key, the first gets the children.
+struct Groups<P: Model, C> {
+    index: HashMap<P::Pk, usize>,
+    keys: Vec<usize>,
+    children: Vec<Arc<C>>,
+}
+
+impl<P: Model, C> Groups<P, C> {
+    fn new(parents: &[P]) -> Self {
+        let mut index = HashMap::with_capacity(parents.len());
+        for (i, p) in parents.iter().enumerate() {
+            index.entry(p.pk().clone()).or_insert(i);
+        }
+        Groups {
+            index,
+            keys: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, keys: Vec<P::Pk>, children: Vec<C>) {
+        self.keys.reserve(keys.len());
+        self.children.reserve(children.len());
+        for (key, child) in keys.iter().zip(children) {
+            if let Some(&i) = self.index.get(key) {
+                self.keys.push(i);
+                // Into its `Arc` at once: the object is moved once more, not at every step.
+                self.children.push(Arc::new(child));
+            }
+        }
+    }
+
+    /// One list per parent.
+    fn into_lists(self, parents: usize) -> Vec<Vec<Arc<C>>> {
+        let mut counts = vec![0usize; parents];
+        for &i in &self.keys {
+            counts[i] += 1;
+        }
+        let mut lists: Vec<Vec<Arc<C>>> = counts.into_iter().map(Vec::with_capacity).collect();
+        for (i, child) in self.keys.into_iter().zip(self.children) {
+            lists[i].push(child);
+        }
+        lists
+    }
+}
+
 /// Prefetch a reverse foreign key (`Author.posts` for `Post.author`).
 pub async fn reverse<P: Model, C: Model>(
     objs: &mut [P],
@@ -151,26 +199,23 @@ pub async fn reverse<P: Model, C: Model>(
     fk: &'static str,
     slot: fn(&mut P) -> &mut Reverse<C>,
 ) -> Result<()> {
-    let fk_column = C::meta()
-        .field(fk)
-        .ok_or_else(|| lookup.unknown::<C>())?
-        .column
-        .clone();
-    let pks: Vec<P::Pk> = objs.iter().map(|o| o.pk().clone()).collect();
-    let mut groups: HashMap<P::Pk, Vec<Arc<C>>> = HashMap::new();
-    for chunk in pks.chunks(CHUNK) {
+    let key = KeyColumn::Own(
+        C::meta()
+            .field(fk)
+            .ok_or_else(|| lookup.unknown::<C>())?
+            .column
+            .clone(),
+    );
+    let mut groups = Groups::<P, C>::new(objs);
+    for chunk in objs.chunks(CHUNK) {
         let qs = lookup
             .with_children(lookup.base::<C>())
-            .filter(Q::lookup_in(fk, chunk.iter().map(|k| k.to_value())));
-        for (key, child) in qs
-            .all_keyed::<P::Pk>(conn, &KeyColumn::Own(fk_column.clone()))
-            .await?
-        {
-            groups.entry(key).or_default().push(Arc::new(child));
-        }
+            .filter(Q::lookup_in(fk, chunk.iter().map(|o| o.pk().to_value())));
+        let (keys, children) = qs.all_keyed::<P::Pk>(conn, &key).await?;
+        groups.add(keys, children);
     }
-    for obj in objs.iter_mut() {
-        let children = groups.remove(obj.pk()).unwrap_or_default();
+    let lists = groups.into_lists(objs.len());
+    for (obj, children) in objs.iter_mut().zip(lists) {
         slot(obj).set_loaded(children);
     }
     Ok(())
@@ -185,26 +230,24 @@ pub async fn many_to_many<P: Model, C: Model>(
     slot: fn(&mut P) -> &mut ManyToMany<C>,
 ) -> Result<()> {
     let meta = P::meta().m2m(name).ok_or_else(|| lookup.unknown::<P>())?;
-    let pks: Vec<P::Pk> = objs.iter().map(|o| o.pk().clone()).collect();
-    let mut groups: HashMap<P::Pk, Vec<Arc<C>>> = HashMap::new();
     let key = KeyColumn::Through {
         table: meta.through_table.clone(),
         source: meta.source_column.clone(),
         target: meta.target_column.clone(),
     };
-    for chunk in pks.chunks(CHUNK) {
+    let mut groups = Groups::<P, C>::new(objs);
+    for chunk in objs.chunks(CHUNK) {
         let qs = lookup
             .with_children(lookup.base::<C>())
             .filter(Q::InThrough {
                 source: meta.source_column.clone(),
-                owners: chunk.iter().map(|k| k.to_value()).collect(),
+                owners: chunk.iter().map(|o| o.pk().to_value()).collect(),
             });
-        for (k, child) in qs.all_keyed::<P::Pk>(conn, &key).await? {
-            groups.entry(k).or_default().push(Arc::new(child));
-        }
+        let (keys, children) = qs.all_keyed::<P::Pk>(conn, &key).await?;
+        groups.add(keys, children);
     }
-    for obj in objs.iter_mut() {
-        let children = groups.remove(obj.pk()).unwrap_or_default();
+    let lists = groups.into_lists(objs.len());
+    for (obj, children) in objs.iter_mut().zip(lists) {
         slot(obj).set_loaded(children);
     }
     Ok(())
@@ -217,15 +260,16 @@ pub async fn forward<P: Model, T: Model>(
     conn: Conn<'_>,
     slot: fn(&mut P) -> Option<&mut ForeignKey<T>>,
 ) -> Result<()> {
+    let mut seen: HashSet<T::Pk> = HashSet::new();
     let mut ids: Vec<T::Pk> = Vec::new();
     for obj in objs.iter_mut() {
         if let Some(fk) = slot(obj)
-            && !ids.contains(fk.id())
+            && seen.insert(fk.id().clone())
         {
             ids.push(fk.id().clone());
         }
     }
-    let mut found: HashMap<T::Pk, Arc<T>> = HashMap::new();
+    let mut found: HashMap<T::Pk, Arc<T>> = HashMap::with_capacity(ids.len());
     let pk_name = T::meta().pk().name;
     for chunk in ids.chunks(CHUNK) {
         let qs = lookup
