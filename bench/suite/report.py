@@ -109,7 +109,7 @@ def bar_chart(path, title, rows, contenders, unit, log_scale=True):
 
 # ---------------------------------------------------------------- markdown
 def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failures, pinned, ncpu,
-          load_before, load_after, elapsed, targets, workloads):
+          load_before, load_after, elapsed, targets, workloads, query_counts=None):
     names = [c["name"] for c in conts]
     labels = {c["name"]: c["label"] for c in conts}
     mode = "quick" if args.quick else "full"
@@ -182,6 +182,16 @@ def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failu
         p("")
         for f in failures:
             p(f"- {f.splitlines()[0]}")
+        p("")
+
+    if query_counts:
+        p("## Query counts (PostgreSQL's statistics, checked before timing)")
+        p("")
+        p("Counter deltas of `world` per window, each against a freshly started server (see bench/README.md): index scans (rows they fetched), rows updated, transactions committed beyond start-up. "
+          "Windows: start-up (no request), db (10 x `/db` + 5 x `/cached-queries?count=20`), queries (`/queries?queries=20`), updates (`/updates?queries=20`). All passed.")
+        p("")
+        for n, seen in query_counts.items():
+            p(f"- {n}: " + "; ".join(seen))
         p("")
 
     # ---- main table at c64

@@ -717,12 +717,23 @@ def parse_wrk(text):
     }
 
 
-def run_wrk(wrk_pin, url, conns, secs, body=None):
+def wrk_cmd(wrk_pin, url, conns, secs, body=None):
     """wrk for `secs`; with `body` (a file), every request POSTs it as JSON (post.lua)."""
     post = ["-s", POST_LUA] if body else []
     cmd = wrk_pin + ["timeout", str(secs + 15), "wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency", *post, url]
-    if body:
-        cmd += ["--", body]
+    return cmd + (["--", body] if body else [])
+
+
+def warm_up(wrk_pin, urls, conns, secs, body=None):
+    """Warm-ups of several servers at once (nothing is measured: they may share the CPU)."""
+    procs = [subprocess.Popen(wrk_cmd(wrk_pin, u, conns, secs, body), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL) for u in urls]
+    for pr in procs:
+        pr.wait()
+
+
+def run_wrk(wrk_pin, url, conns, secs, body=None):
+    cmd = wrk_cmd(wrk_pin, url, conns, secs, body)
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"wrk failed ({r.returncode}): {r.stderr.strip()[:200]}")
@@ -781,6 +792,7 @@ def main():
     results = {}  # (workload, db, contender, conns) -> list of runs
     rss = {}
     scaling = {}
+    query_counts = {}  # contender -> what each window measured
     t_start = time.time()
     try:
         log("preparing the databases: " + ", ".join(dbs.urls()))
@@ -796,6 +808,7 @@ def main():
             for c in conts:
                 if runs_on(c, "postgres") and serves(c, "db"):
                     errs, seen = count_queries(c, dbs, next_port, server_pin, tmp, servers)
+                    query_counts[c["name"]] = seen
                     log(f"check {c['name']:17} postgres query-counts {'ok' if not errs else 'FAIL'} ({'; '.join(seen)})")
                     failures += [f"{c['name']} (postgres) query counts: {e}" for e in errs]
         # --- start every contender on every database, check every workload
@@ -849,12 +862,11 @@ def main():
                         plan.append((w, path, db, key_db, conns))
         targets = lambda w, db: [c for c in conts if (c["name"], db) in running and serves(c, w)]
         total_runs = sum(len(targets(w, db)) for w, _, db, _, _ in plan) * reps
-        log(f"timing: {total_runs} runs of {dur} s (+ warm-ups), {reps} repetition(s); est. {total_runs * (dur + warm / reps) // 60 + 1:.0f}+ min")
+        log(f"timing: {total_runs} runs of {dur} s (+ warm-ups), {reps} repetition(s); est. {(total_runs * dur + len(plan) * warm) // 60 + 1:.0f}+ min")
         for w, path, db, key_db, conns in plan:
             body = POST_BODIES.get(w)
-            for c in targets(w, db):
-                s = running[(c["name"], db)]
-                run_wrk(wrk_pin, f"http://127.0.0.1:{s.port}{path}", conns, warm, body)
+            warm_up(wrk_pin, [f"http://127.0.0.1:{running[(c['name'], db)].port}{path}" for c in targets(w, db)],
+                    conns, warm, body)
             for rep in range(reps):
                 for c in targets(w, db):
                     s = running[(c["name"], db)]
@@ -918,7 +930,7 @@ def main():
         args=args, conts=conts, have_py=have_py, dbs_note=dbs.pg_note, db_names=list(dbs.urls()),
         results=results, rss=rss, scaling=scaling, failures=failures, pinned=pinned, ncpu=ncpu,
         load_before=load_before, load_after=load_after, elapsed=elapsed, targets=TARGETS,
-        workloads=WORKLOADS,
+        workloads=WORKLOADS, query_counts=query_counts,
     )
     return 1 if failures else 0
 
