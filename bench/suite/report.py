@@ -136,7 +136,7 @@ def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failu
                          f"{ncpu} worker processes (= cores) which share CPU 0. The database server (PostgreSQL) is not pinned and its CPU time is not in req/CPU-s."
                          if pinned else "none (one core: server, wrk and database share it; figures mean little)"))
     dur = args.duration or (2 if args.quick else 4)
-    p(f"- load: `wrk -t1 -c<N> -d{dur}s --latency` from 127.0.0.1 after a {1 if args.quick else 2} s warm-up per contender and workload; {1 if args.quick else 3} repetition(s), interleaved across contenders; "
+    p(f"- load: `wrk -t1 -c<N> -d{dur}s --latency` from 127.0.0.1 after a {1 if args.quick else 2} s warm-up per workload (all contenders at once, not measured); {1 if args.quick else 3} repetition(s), interleaved across contenders; "
       f"concurrency {'64' if args.quick else '16/64/256 for plaintext, json, db, fortunes (PostgreSQL), 64 for the rest'}")
     p("- req/s and req/CPU-s are medians over the repetitions (min–max in brackets when there are several); req/CPU-s = requests / server CPU seconds (utime+stime of the server and all its child processes from /proc, before and after the run)")
     p(f"- peak RSS: VmHWM summed over the server's processes after all its runs")
@@ -237,7 +237,7 @@ def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failu
     p("| contender | " + " | ".join(db_names) + " |")
     p("|---|" + "---:|" * len(db_names))
     for n in names:
-        p(f"| {n} | " + " | ".join(fmt(rss.get((n, db), 0) / 1024, "{:.1f}") for db in db_names) + " |")
+        p(f"| {n} | " + " | ".join(fmt(rss[(n, db)] / 1024 if (n, db) in rss else None, "{:.1f}") for db in db_names) + " |")
     p("")
 
     # ---- scaling
