@@ -7,7 +7,7 @@ import statistics
 import subprocess
 import time
 
-BASELINES = ("axum", "fastapi", "django")
+BASELINES = ("axum", "axum-pg", "fastapi", "django")
 
 
 def med(runs, key):
@@ -49,6 +49,7 @@ COLORS = {
     "trellis": "#2e7d32",
     "trellis-stripped": "#81c784",
     "axum": "#1565c0",
+    "axum-pg": "#64b5f6",
     "fastapi": "#ef6c00",
     "django": "#6a1b9a",
 }
@@ -60,7 +61,9 @@ def bar_chart(path, title, rows, contenders, unit, log_scale=True):
 
     bar_h, gap, left, width = 11, 10, 170, 560
     n = len(contenders)
-    height = 60 + len(rows) * (n * bar_h + gap) + 30
+    per_row = 5
+    legend_rows = (n + per_row - 1) // per_row
+    height = 60 + 16 * (legend_rows - 1) + len(rows) * (n * bar_h + gap) + 30
     vals = [v for _, d in rows for v in d.values() if v]
     if not vals:
         return
@@ -79,9 +82,10 @@ def bar_chart(path, title, rows, contenders, unit, log_scale=True):
            f'<rect width="100%" height="100%" fill="white"/>',
            f'<text x="10" y="20" font-size="14" font-weight="bold">{html.escape(title)}</text>']
     for i, c in enumerate(contenders):
-        x = left + i * 130
-        out.append(f'<rect x="{x}" y="30" width="10" height="10" fill="{COLORS.get(c, "#999")}"/><text x="{x + 14}" y="39">{html.escape(c)}</text>')
-    top = 50
+        x = left + (i % per_row) * 130
+        ly = 30 + 16 * (i // per_row)
+        out.append(f'<rect x="{x}" y="{ly}" width="10" height="10" fill="{COLORS.get(c, "#999")}"/><text x="{x + 14}" y="{ly + 9}">{html.escape(c)}</text>')
+    top = 50 + 16 * (legend_rows - 1)
     for t in ticks:
         x = left + scale(t)
         out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - 25}" stroke="#ddd"/>')
@@ -105,7 +109,7 @@ def bar_chart(path, title, rows, contenders, unit, log_scale=True):
 
 # ---------------------------------------------------------------- markdown
 def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failures, pinned, ncpu,
-          load_before, load_after, elapsed, targets, workloads):
+          load_before, load_after, elapsed, targets, workloads, query_counts=None):
     names = [c["name"] for c in conts]
     labels = {c["name"]: c["label"] for c in conts}
     mode = "quick" if args.quick else "full"
@@ -132,7 +136,7 @@ def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failu
                          f"{ncpu} worker processes (= cores) which share CPU 0. The database server (PostgreSQL) is not pinned and its CPU time is not in req/CPU-s."
                          if pinned else "none (one core: server, wrk and database share it; figures mean little)"))
     dur = args.duration or (2 if args.quick else 4)
-    p(f"- load: `wrk -t1 -c<N> -d{dur}s --latency` from 127.0.0.1 after a {1 if args.quick else 2} s warm-up per contender and workload; {1 if args.quick else 3} repetition(s), interleaved across contenders; "
+    p(f"- load: `wrk -t1 -c<N> -d{dur}s --latency` from 127.0.0.1 after a {1 if args.quick else 2} s warm-up per workload (all contenders at once, not measured); {1 if args.quick else 3} repetition(s), interleaved across contenders; "
       f"concurrency {'64' if args.quick else '16/64/256 for plaintext, json, db, fortunes (PostgreSQL), 64 for the rest'}")
     p("- req/s and req/CPU-s are medians over the repetitions (min–max in brackets when there are several); req/CPU-s = requests / server CPU seconds (utime+stime of the server and all its child processes from /proc, before and after the run)")
     p(f"- peak RSS: VmHWM summed over the server's processes after all its runs")
@@ -146,11 +150,13 @@ def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failu
     p("| name | what | source |")
     p("|---|---|---|")
     src = {"trellis": "bench/apps/te-trellis", "trellis-stripped": "bench/apps/te-trellis", "axum": "bench/apps/te-axum",
+           "axum-pg": "bench/apps/te-axum-pg",
            "fastapi": "bench/apps/te-fastapi", "django": "bench/apps/te-django"}
     what = {
-        "trellis": "`trellis::App` with `trellis::db::Database` (pool), ORM models and QuerySets, `trellis::templates`, production settings (`TRELLIS_DEBUG=false`), default middleware stack on",
+        "trellis": "`trellis::App` with `trellis::db::Database` (pool), ORM models and QuerySets, `trellis::templates`, the world cache as app state filled with the ORM at start-up, validated extractors, production settings (`TRELLIS_DEBUG=false`, `server_header`), default middleware stack on",
         "trellis-stripped": "the same binary with `TRELLIS_DEFAULT_MIDDLEWARE=false`",
         "axum": "bare `Router`, sqlx pool and `query_as`, minijinja for fortunes",
+        "axum-pg": "PostgreSQL only: one thread, current-thread runtime, `SO_REUSEPORT` listener and tokio-postgres connection (statements prepared once) per core, the queries of a request pipelined (TechEmpower's `axum [postgresql]`); the ceiling",
         "fastapi": "uvicorn (uvloop, httptools), asyncpg pool per worker / sqlite3, orjson, Jinja2",
         "django": "gunicorn (gthread, 4 threads per worker), Django ORM and templates, no middleware, persistent connections",
     }
@@ -178,14 +184,24 @@ def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failu
             p(f"- {f.splitlines()[0]}")
         p("")
 
+    if query_counts:
+        p("## Query counts (PostgreSQL's statistics, checked before timing)")
+        p("")
+        p("Counter deltas of `world` per window, each against a freshly started server (see bench/README.md): index scans (rows they fetched), rows updated, transactions committed beyond start-up. "
+          "Windows: start-up (no request), db (10 x `/db` + 5 x `/cached-queries?count=20`), queries (`/queries?queries=20`), updates (`/updates?queries=20`). All passed.")
+        p("")
+        for n, seen in query_counts.items():
+            p(f"- {n}: " + "; ".join(seen))
+        p("")
+
     # ---- main table at c64
     p("## Results at 64 connections")
     p("")
-    p("| workload | db | contender | req/s | req/CPU-s | CPU µs/req | p50 ms | p99 ms | errors | req/CPU-s vs axum | vs FastAPI | vs Django |")
-    p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    p("| workload | db | contender | req/s | req/CPU-s | CPU µs/req | p50 ms | p99 ms | errors | req/CPU-s vs axum | vs axum-pg | vs FastAPI | vs Django |")
+    p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     keys = []
-    for w, _, needs_db in workloads:
-        for db in (db_names if needs_db else ["-"]):
+    for w, _, kind in workloads:
+        for db in {"none": ["-"], "each": db_names, "first": db_names[:1]}[kind]:
             keys.append((w, db))
     for w, db in keys:
         base_cpu = {b: med(results.get((w, db, b, 64), []), "req_cpu") for b in BASELINES}
@@ -221,7 +237,7 @@ def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failu
     p("| contender | " + " | ".join(db_names) + " |")
     p("|---|" + "---:|" * len(db_names))
     for n in names:
-        p(f"| {n} | " + " | ".join(fmt(rss.get((n, db), 0) / 1024, "{:.1f}") for db in db_names) + " |")
+        p(f"| {n} | " + " | ".join(fmt(rss[(n, db)] / 1024 if (n, db) in rss else None, "{:.1f}") for db in db_names) + " |")
     p("")
 
     # ---- scaling
@@ -263,6 +279,14 @@ def write(args, conts, have_py, dbs_note, db_names, results, rss, scaling, failu
             r = tr / bv
             parts.append(f"{'PASS' if r >= t else 'MISS'} {r:.2f}x {b} (target >= {t}x)")
         p(f"- {w} ({db}): " + "; ".join(parts))
+    ceiling = []
+    for w, db in keys:
+        tr = med(results.get((w, db, "trellis", 64), []), "req_cpu")
+        ap = med(results.get((w, db, "axum-pg", 64), []), "req_cpu")
+        if tr and ap:
+            ceiling.append(f"{w} {tr / ap:.2f}x")
+    if ceiling:
+        p("- against the ceiling, axum + tokio-postgres with one connection per core (no target; PostgreSQL): Trellis at " + ", ".join(ceiling))
     for w in ("plaintext", "json"):
         st = med(results.get((w, "-", "trellis-stripped", 64), []), "req_cpu")
         ax = med(results.get((w, "-", "axum", 64), []), "req_cpu")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the checker (run by bench/check): a server with deliberately wrong answers must
 fail every workload's correctness check, and a correct in-process SQLite-backed server must
-pass them. Standard library only; about a second."""
+pass them; the query-count judgement must accept the right counts and reject wrong ones.
+Standard library only; about a second."""
 
 import json
 import os
@@ -48,7 +49,17 @@ def make_handler(path, wrong):
             db = sqlite3.connect(path)
             ids = [(i * 7919) % 10000 + 1 for i in range(n)]
             rows = [{"id": i, "randomNumber": db.execute("SELECT randomnumber FROM world WHERE id=?", (i,)).fetchone()[0]} for i in ids]
-            if u.path == "/plaintext":
+            if u.path == "/cached-queries":
+                q = parse_qs(u.query).get("count", ["1"])[0]
+                try:
+                    n = min(max(int(q), 1), 500)
+                except ValueError:
+                    n = 1
+                ids = [(i * 7919 + self.server.calls * 13) % 10000 + 1 for i in range(n)]
+                self.server.calls += 1
+                rows = [{"id": i, "randomNumber": db.execute("SELECT randomnumber FROM world WHERE id=?", (i,)).fetchone()[0] + (1 if wrong else 0)} for i in ids]
+                self.send(json.dumps(rows), "application/json")
+            elif u.path == "/plaintext":
                 self.send("Hello, World" if wrong else "Hello, World!", "text/plain")
             elif u.path == "/json":
                 self.send(json.dumps({"message": "Hello, World!"}), "text/plain" if wrong else "application/json")
@@ -72,6 +83,22 @@ def make_handler(path, wrong):
                 self.send(page, "text/html; charset=utf-8")
             db.close()
 
+        def do_POST(self):  # noqa: N802
+            u = urlparse(self.path)
+            data = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            limit = int(parse_qs(u.query)["limit"][0])
+            if not wrong and (limit > 100 or data["quantity"] < 1):
+                self.send_response(422)
+                self.send_header("Server", "selftest")
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps({"detail": [{"loc": ["query", "limit"], "msg": "too big"}]}).encode())
+                return
+            echo = {"shop_id": int(u.path.rsplit("/", 1)[1]), "limit": limit, "item": data}
+            if wrong:
+                echo["item"]["price"] = str(echo["item"]["price"])
+            self.send(json.dumps(echo), "application/json")
+
     return H
 
 
@@ -86,15 +113,33 @@ def main():
     failed = []
     for wrong in (True, False):
         srv = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(path, wrong))
+        srv.calls = 0
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         fake = type("S", (), {"port": srv.server_address[1]})()
-        for w in ["plaintext", "json", "cpu", "db", "queries-20", "updates-20", "fortunes"]:
+        for w in ["plaintext", "json", "validated", "cpu", "db", "queries-20", "cached-queries-20", "updates-20", "fortunes"]:
             errs = suite.check_workload(fake, FakeDbs(path), w, "sqlite")
             if wrong and not errs:
                 failed.append(f"the wrong server passed the {w} check")
             if not wrong and errs:
                 failed.append(f"the correct server failed the {w} check: {errs}")
         srv.shutdown()
+    # The query-count judgement (PostgreSQL's counters cannot be faked with SQLite).
+    up = (1, 10000, 0, 4)  # start-up: a cache read with ORDER BY id, 4 commits
+    for args, ok in [
+        (("db", (10, 10, 0, 14), up), True), (("db", (11, 10010, 0, 20), up), True), (("db", (12, 20010, 0, 16), up), True),
+        (("db", (20, 20, 0, 24), up), False), (("db", (1, 1, 0, 14), up), False), (("db", (10, 10, 3, 14), up), False),
+        (("db", (11, 11, 0, 15), up), False), (("db", (10, 10, 0, 13), up), False),
+        (("queries", (20, 20, 0, 24), up), True), (("queries", (21, 10020, 0, 30), up), True),
+        (("queries", (20, 20, 0, 6), up), False),  # one `id = ANY(...)`: 20 index scans, one commit
+        (("queries", (1, 20, 0, 24), up), False), (("queries", (21, 21, 0, 25), up), False),
+        (("updates", (40, 40, 20, 25), up, 20), True), (("updates", (41, 10040, 19, 26), up, 19), True),
+        (("updates", (21, 40, 20, 25), up, 20), True),
+        (("updates", (40, 40, 20, 7), up, 20), False), (("updates", (1, 20, 20, 25), up, 20), False),
+        (("updates", (40, 40, 0, 25), up, 20), False), (("updates", (60, 60, 20, 25), up, 20), False),
+    ]:
+        errs = suite.judge_counts(*args)
+        if bool(errs) == ok:
+            failed.append(f"judge_counts{args}: {'rejected' if errs else 'accepted'} ({errs})")
     if failed:
         print("bench/suite/selftest.py: the correctness checks are broken:", *failed, sep="\n  ", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ plots. See bench/README.md ("The suite") for what is measured and how to read it
 """
 
 import argparse
+import email.utils
 import hashlib
 import html
 import http.client
@@ -64,22 +65,40 @@ def expected_cpu():
 
 
 # ---------------------------------------------------------------- workloads
-# name, path, needs a database, TechEmpower name
+# name, path, databases: "none" (no database: timed once), "each" (every database),
+# "first" (the first database only: the cache is read from it once, so a second database
+# would time the same thing again)
 WORKLOADS = [
-    ("plaintext", "/plaintext", False),
-    ("json", "/json", False),
-    ("db", "/db", True),
-    ("queries-20", "/queries?queries=20", True),
-    ("fortunes", "/fortunes", True),
-    ("updates-1", "/updates?queries=1", True),
-    ("updates-20", "/updates?queries=20", True),
+    ("plaintext", "/plaintext", "none"),
+    ("json", "/json", "none"),
+    ("validated", "/items/7?limit=10", "none"),
+    ("db", "/db", "each"),
+    ("queries-20", "/queries?queries=20", "each"),
+    ("cached-queries-20", "/cached-queries?count=20", "first"),
+    ("fortunes", "/fortunes", "each"),
+    ("updates-1", "/updates?queries=1", "each"),
+    ("updates-20", "/updates?queries=20", "each"),
 ]
+
+# The validated endpoint (the body and answer of bench/validation/run).
+VALID_BODY = os.path.join("bench", "validation", "valid.json")
+INVALID_BODY = os.path.join("bench", "validation", "invalid.json")
+EXPECTED_ECHO = os.path.join("bench", "validation", "expected.json")
+POST_LUA = os.path.join("bench", "validation", "post.lua")
+POST_BODIES = {"validated": VALID_BODY}
+
+
+def workload_dbs(kind, db_names):
+    """The databases a workload is timed/checked on ("-" for none)."""
+    return {"none": ["-"], "each": list(db_names), "first": list(db_names[:1])}[kind]
+
 
 # Targets of issue 5 for the default-stack Trellis entry: workload class ->
 # (vs axum, vs fastapi, vs django). Stripped Trellis: 0.95x axum on plaintext/json.
 TARGETS = {
     "plaintext": (0.85, 7, 25),
     "json": (0.85, 7, 25),
+    "validated": (0.85, 10, 35),
     "db@postgres": (1.0, 4.5, 14),
     "queries-20@postgres": (1.0, 4.5, 14),
     "db@sqlite": (1.5, 3, 10),
@@ -148,6 +167,9 @@ class Server:
         self.contender, self.db, self.port = contender, db, port
         self.log_path = os.path.join(logdir, f"{contender}-{db}.log")
         full_env = dict(os.environ)
+        # The suite's own variable is not a Trellis setting (the settings loader refuses
+        # unknown TRELLIS_* names).
+        full_env.pop("TRELLIS_BENCH_POSTGRES", None)
         full_env.update(env)
         self.cmd = pin + cmd
         self.env_desc = " ".join(f"{k}={v}" for k, v in env.items() if "SECRET" not in k)
@@ -242,6 +264,27 @@ class Databases:
         r = subprocess.run(["psql", self.pg_url, "-Atc", sql], capture_output=True, text=True, check=True)
         return {int(a): int(b) for a, b in (line.split("|") for line in r.stdout.split())}
 
+    def psql(self, sql, admin=False):
+        """One query; `admin` runs it in the server's admin database (so that it adds no
+        transaction to the run's database)."""
+        r = subprocess.run(["psql", self.pg_admin if admin else self.pg_url, "-Atc", sql],
+                           capture_output=True, text=True, check=True)
+        return r.stdout.strip()
+
+    def world_stats(self):
+        """PostgreSQL's own counters for `world`: (index scans, rows fetched by index scans,
+        rows updated). Only what the server's backends have flushed: a backend flushes at
+        the latest when it exits."""
+        out = self.psql("SELECT coalesce(idx_scan, 0), coalesce(idx_tup_fetch, 0), coalesce(n_tup_upd, 0), "
+                        "(SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) "
+                        "FROM pg_stat_user_tables WHERE relname = 'world'")
+        return tuple(int(x) for x in out.split("|"))
+
+    def client_backends(self):
+        """Client connections to the run's database."""
+        return int(self.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                             f"'{self.pg_name}' AND backend_type = 'client backend'", admin=True))
+
     def drop(self):
         if self.pg_url:
             subprocess.run([self.axum_bin, "dropdb", self.pg_admin, self.pg_name],
@@ -249,9 +292,13 @@ class Databases:
 
 
 # ---------------------------------------------------------------- checks
-def get(port, path):
+def get(port, path, body=None):
+    """GET, or POST of a JSON body when one is given: (status, headers, body)."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("GET", path)
+    if body is None:
+        c.request("GET", path)
+    else:
+        c.request("POST", path, body=body, headers={"Content-Type": "application/json"})
     r = c.getresponse()
     body = r.read()
     headers = {k.lower(): v for k, v in r.getheaders()}
@@ -285,10 +332,20 @@ def normalize_html(text):
 
 
 def check_headers(errors, what, headers, ctype):
-    if "server" not in headers:
+    """TechEmpower's header rules: a non-empty `Server`, an HTTP `Date` (IMF-fixdate, GMT,
+    within a minute of now), the expected content type."""
+    if not headers.get("server", "").strip():
         errors.append(f"{what}: no Server header")
-    if "date" not in headers:
+    date = headers.get("date")
+    if date is None:
         errors.append(f"{what}: no Date header")
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(date)
+            if not date.endswith(" GMT") or abs(time.time() - when.timestamp()) > 60:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.append(f"{what}: Date {date!r} is not the current time as an HTTP date")
     got = headers.get("content-type", "")
     if not got.lower().replace(" ", "").startswith(ctype):
         errors.append(f"{what}: Content-Type {got!r}, expected {ctype!r}")
@@ -359,6 +416,54 @@ def check_workload(server, dbs, workload, db):
                     bad = [w for w in items if truth.get(w["id"]) != w["randomNumber"]]
                     if bad:
                         errors.append(f"{path}: {len(bad)} rows differ from the database, e.g. {bad[0]}")
+        elif workload.startswith("cached-queries"):
+            # The cache may have been read at start-up (compared with the table as it was
+            # when the servers were ready) or on first use (compared with the table now).
+            seen = set()
+            for q, n in (("20", 20), ("1", 1), ("0", 1), ("foo", 1), ("", 1), ("501", 500), ("20", 20)):
+                path = f"/cached-queries?count={q}"
+                s, h, b = get(port, path)
+                check_headers(errors, path, h, "application/json")
+                items = json.loads(b) if s == 200 else None
+                if not isinstance(items, list) or len(items) != n:
+                    errors.append(f"{path}: HTTP {s}, expected a list of {n}: {b[:80]!r}")
+                    continue
+                if not all(check_world(errors, path, i) for i in items):
+                    continue
+                seen.update(w["id"] for w in items)
+                if n >= 20:
+                    start = (getattr(dbs, "world_at_start", None) or {}).get(db, {})
+                    now = dbs.world(db, [w["id"] for w in items])
+                    bad = [w for w in items if w["randomNumber"] not in (start.get(w["id"]), now.get(w["id"]))]
+                    if bad:
+                        errors.append(f"{path}: {len(bad)} rows are neither the table's at start-up nor now, e.g. {bad[0]}")
+            if len(seen) < 40:
+                errors.append(f"/cached-queries: only {len(seen)} different ids in 563 rows (not random)")
+        elif workload == "validated":
+            with open(os.path.join(ROOT, VALID_BODY), "rb") as f:
+                valid = f.read()
+            with open(os.path.join(ROOT, INVALID_BODY), "rb") as f:
+                invalid = f.read()
+            with open(os.path.join(ROOT, EXPECTED_ECHO)) as f:
+                expected = json.load(f)
+            path = "/items/7?limit=10"
+            s, h, b = get(port, path, valid)
+            check_headers(errors, f"POST {path}", h, "application/json")
+            try:
+                got = json.loads(b)
+            except ValueError:
+                got = None
+            if s != 200 or got != expected:
+                errors.append(f"POST {path}: HTTP {s} {b[:160]!r}, expected {json.dumps(expected)[:80]}...")
+            path = "/items/7?limit=500"
+            s, h, b = get(port, path, invalid)
+            check_headers(errors, f"POST {path} (invalid)", h, "application/json")
+            try:
+                detail = json.loads(b).get("detail")
+            except (ValueError, AttributeError):
+                detail = None
+            if s != 422 or not isinstance(detail, list) or not detail:
+                errors.append(f"POST {path} (invalid): HTTP {s} {b[:120]!r}, expected 422 with a non-empty detail list")
         elif workload.startswith("updates"):
             for q, n in (("20", 20), ("1", 1), ("foo", 1), ("0", 1)):
                 path = f"/updates?queries={q}"
@@ -413,6 +518,110 @@ def check_workload(server, dbs, workload, db):
     return errors
 
 
+# ---------------------------------------------------------------- query counts
+# PostgreSQL's own statistics prove how many queries a workload made. TechEmpower's
+# verifier reads pg_stat_statements, which needs `shared_preload_libraries` and a server
+# restart; the cumulative counters are always there:
+# - `pg_stat_user_tables` for `world`: `idx_scan` (index scans: one per primary-key
+#   lookup), `idx_tup_fetch` (rows they fetched), `n_tup_upd` (rows updated). A cache
+#   filled with `ORDER BY id` is one index scan of 10,000 rows: such full reads (rows
+#   fetched // 10,000; a window's lookups fetch at most 41 rows) are not lookups.
+# - `pg_stat_database.xact_commit`: transactions. PostgreSQL 15 counts an `id = ANY(...)`
+#   of 20 ids as 20 index scans, but it is one statement, one transaction: 20 separate
+#   queries commit (at least) 20 times.
+# A backend publishes its counters at the latest when it exits, so each window runs
+# against a freshly started server which is stopped before the counters are read, and
+# nothing else uses the run's database meanwhile (the driver's own polling runs in the
+# admin database; reading the counters before a window commits once in the run's
+# database). The "start-up" window (no request) measures what starting the server costs
+# (cache, prepared statements): it is subtracted from the others' commits, which are then
+# a lower bound (pools opening connections on demand add a few).
+COUNT_WINDOWS = {
+    # window: requests
+    "start-up": [],
+    "db": ["/db"] * 10,
+    "queries": ["/queries?queries=20"],
+    "updates": ["/updates?queries=20"],
+}
+
+
+def judge_counts(window, delta, startup, updated=0, cached=False):
+    """Errors for one window. `delta` and `startup` are the counter deltas (index scans,
+    rows they fetched, rows updated, commits) of this window and of the start-up window;
+    `updated` is the number of distinct ids /updates answered."""
+    d_idx, d_fetch, d_upd, d_commit = delta
+    lookups = d_idx - d_fetch // 10000  # full reads of the table (caches) are not lookups
+    commits = d_commit - startup[3]
+    errors = []
+
+    def need(what, n_lookups, n_commits, n_upd):
+        if lookups != n_lookups:
+            errors.append(f"{what}: {lookups} index lookups of world, expected {n_lookups} (one query per row)")
+        if commits < n_commits:
+            errors.append(f"{what}: {commits} transactions committed beyond start-up, expected at least {n_commits} "
+                          "(one statement per row: an `id = ANY(...)` is one)")
+        if d_upd != n_upd:
+            errors.append(f"{what}: {d_upd} rows updated, expected {n_upd}")
+
+    if window == "db":
+        need("10 x /db" + (" and 5 x /cached-queries?count=20 (no query)" if cached else ""), 10, 10, 0)
+    elif window == "queries":
+        need("/queries?queries=20", 20, 20, 0)
+    elif window == "updates":
+        # 20 reads by id, then the update, whose own plan may scan the index once per row
+        # (nested loop or IN list), once (bitmap scan) or not at all (hash join).
+        what = "/updates?queries=20"
+        if not 20 <= lookups <= 41:
+            errors.append(f"{what}: {lookups} index lookups of world, expected 20 reads (+ at most 21 for the update's plan)")
+        if commits < 21:
+            errors.append(f"{what}: {commits} transactions committed beyond start-up, expected at least 21 (20 reads, the update)")
+        if d_upd != updated:
+            errors.append(f"{what}: {d_upd} rows updated, expected {updated} (the distinct ids answered)")
+    elif window == "start-up" and d_upd:
+        errors.append(f"start-up: {d_upd} rows updated")
+    return errors
+
+
+def count_queries(c, dbs, next_port, pin, tmp, servers):
+    """Errors of the query-count windows of one contender on PostgreSQL, and what each
+    window measured."""
+    errors, seen = [], []
+    url = dbs.pg_url
+    serves = c.get("workloads")
+    cached = serves is None or "cached-queries-20" in serves
+    startup = (0, 0, 0, 0)
+    for window, paths in COUNT_WINDOWS.items():
+        port = next_port()
+        srv = Server(c["name"], "pgstats", port, c["cmd"](port, url), c["env"](url), pin, tmp)
+        servers.append(srv)
+        if not srv.wait_ready():
+            errors.append(f"did not start for the {window} window:\n{srv.tail()}")
+            srv.stop()
+            return errors, seen
+        before = dbs.world_stats()
+        updated = 0
+        try:
+            for path in paths + (["/cached-queries?count=20"] * 5 if window == "db" and cached else []):
+                st, _, b = get(port, path)
+                if st != 200:
+                    raise ValueError(f"{path}: HTTP {st} {b[:80]!r}")
+                if path.startswith("/updates"):
+                    updated = len({w["id"] for w in json.loads(b)})
+        except (OSError, ValueError, http.client.HTTPException) as e:
+            errors.append(f"{window} window: {e}")
+        srv.stop()
+        deadline = time.time() + 15
+        while dbs.client_backends() and time.time() < deadline:
+            time.sleep(0.1)
+        delta = tuple(a - b for a, b in zip(dbs.world_stats(), before))
+        if window == "start-up":
+            startup = delta
+        errors += judge_counts(window, delta, startup, updated, cached)
+        seen.append(f"{window}: {delta[0]} index scans ({delta[1]} rows), {delta[2]} updated, "
+                    f"{delta[3] - (0 if window == 'start-up' else startup[3])} commits")
+    return errors, seen
+
+
 # ---------------------------------------------------------------- contenders
 def contenders(args, ncpu):
     bin_dir = os.path.join(args.target_dir, "release")
@@ -448,6 +657,15 @@ def contenders(args, ncpu):
             "label": "axum + sqlx + minijinja",
             "cmd": lambda port, url: [os.path.join(bin_dir, "bench-te-axum"), "serve", f"127.0.0.1:{port}", url],
             "env": lambda url: {"BENCH_POOL_SIZE": pool},
+        },
+        {
+            # The ceiling of the PostgreSQL workloads (TechEmpower's axum [postgresql]).
+            "name": "axum-pg",
+            "label": "axum + tokio-postgres, one connection per core",
+            "cmd": lambda port, url: [os.path.join(bin_dir, "bench-te-axum-pg"), f"127.0.0.1:{port}", url],
+            "env": lambda url: {},
+            "dbs": ("postgres",),
+            "workloads": {"db", "queries-20", "cached-queries-20", "fortunes", "updates-1", "updates-20"},
         },
     ]
     if have_py:
@@ -499,8 +717,23 @@ def parse_wrk(text):
     }
 
 
-def run_wrk(wrk_pin, url, conns, secs):
-    cmd = wrk_pin + ["timeout", str(secs + 15), "wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency", url]
+def wrk_cmd(wrk_pin, url, conns, secs, body=None):
+    """wrk for `secs`; with `body` (a file), every request POSTs it as JSON (post.lua)."""
+    post = ["-s", POST_LUA] if body else []
+    cmd = wrk_pin + ["timeout", str(secs + 15), "wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency", *post, url]
+    return cmd + (["--", body] if body else [])
+
+
+def warm_up(wrk_pin, urls, conns, secs, body=None):
+    """Warm-ups of several servers at once (nothing is measured: they may share the CPU)."""
+    procs = [subprocess.Popen(wrk_cmd(wrk_pin, u, conns, secs, body), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL) for u in urls]
+    for pr in procs:
+        pr.wait()
+
+
+def run_wrk(wrk_pin, url, conns, secs, body=None):
+    cmd = wrk_cmd(wrk_pin, url, conns, secs, body)
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"wrk failed ({r.returncode}): {r.stderr.strip()[:200]}")
@@ -537,7 +770,7 @@ def main():
     load_before = open("/proc/loadavg").read().split()[:3]
     tmp = tempfile.mkdtemp(prefix="trellis-suite.")
     axum_bin = os.path.join(args.target_dir, "release", "bench-te-axum")
-    for b in ("bench-te-axum", "bench-te-trellis"):
+    for b in ("bench-te-axum", "bench-te-trellis", "bench-te-axum-pg"):
         if not os.access(os.path.join(args.target_dir, "release", b), os.X_OK):
             sys.exit(f"{b} is missing in {args.target_dir}/release (cargo build --release -p {b})")
 
@@ -559,16 +792,32 @@ def main():
     results = {}  # (workload, db, contender, conns) -> list of runs
     rss = {}
     scaling = {}
+    query_counts = {}  # contender -> what each window measured
     t_start = time.time()
     try:
         log("preparing the databases: " + ", ".join(dbs.urls()))
         dbs.setup()
-        port = 19400
+        ports = iter(range(19401, 19999))
+        next_port = lambda: next(ports)
+        db_names = list(dbs.urls())
+        serves = lambda c, w: c.get("workloads") is None or w in c["workloads"]
+        runs_on = lambda c, db: db in c.get("dbs", db_names)
+        # --- query counts from PostgreSQL's statistics (fresh servers, one at a time,
+        # before anything else runs against the database)
+        if dbs.pg_url:
+            for c in conts:
+                if runs_on(c, "postgres") and serves(c, "db"):
+                    errs, seen = count_queries(c, dbs, next_port, server_pin, tmp, servers)
+                    query_counts[c["name"]] = seen
+                    log(f"check {c['name']:17} postgres query-counts {'ok' if not errs else 'FAIL'} ({'; '.join(seen)})")
+                    failures += [f"{c['name']} (postgres) query counts: {e}" for e in errs]
         # --- start every contender on every database, check every workload
         running = {}  # (contender, db) -> Server
         for db, url in dbs.urls().items():
             for c in conts:
-                port += 1
+                if not runs_on(c, db):
+                    continue
+                port = next_port()
                 s = Server(c["name"], db, port, c["cmd"](port, url), c["env"](url), server_pin, tmp)
                 servers.append(s)
                 if not s.wait_ready():
@@ -576,15 +825,18 @@ def main():
                     s.stop()
                     continue
                 running[(c["name"], db)] = s
+        # The table as the caches read it at start-up (for the cached-queries check).
+        dbs.world_at_start = {db: dbs.world(db, range(1, 10001)) for db in db_names}
+        conts_by_name = {c["name"]: c for c in conts}
         for (name, db), s in running.items():
-            first_db = db == next(iter(dbs.urls()))
-            wl = [w for w, _, needs_db in WORKLOADS if needs_db or first_db]
-            if first_db:
-                wl.append("cpu")
+            c = conts_by_name[name]
+            wl = [w for w, _, kind in WORKLOADS if db in workload_dbs(kind, db_names)] + (["cpu"] if db == db_names[0] else [])
             for w in wl:
+                if not serves(c, w):
+                    continue
                 errs = check_workload(s, dbs, w, db)
                 status = "ok" if not errs else "FAIL"
-                log(f"check {name:17} {db:8} {w:11} {status}")
+                log(f"check {name:17} {db:8} {w:17} {status}")
                 for e in errs:
                     failures.append(f"{name} ({db}) {w}: {e}")
         if args.check_only:
@@ -600,28 +852,27 @@ def main():
         sweep = [64] if args.quick else [16, 64, 256]
         sweep_workloads = {"plaintext", "json", "db", "fortunes"}
         plan = []
-        for db in dbs.urls():
-            for w, path, needs_db in WORKLOADS:
-                if not needs_db and db != next(iter(dbs.urls())):
-                    continue
-                key_db = db if needs_db else "-"
-                for conns in (sweep if w in sweep_workloads and (db == "postgres" or not dbs.pg_url or not needs_db) else [64]):
-                    plan.append((w, path, db, key_db, conns))
-        total_runs = len(plan) * len(conts) * reps
-        log(f"timing: {total_runs} runs of {dur} s (+ warm-ups), {reps} repetition(s); est. {total_runs * dur // 60 + 1}+ min")
-        for w, path, db, key_db, conns in plan:
-            for c in conts:
-                s = running.get((c["name"], db))
-                if s:
-                    run_wrk(wrk_pin, f"http://127.0.0.1:{s.port}{path}", conns, warm)
-            for rep in range(reps):
-                for c in conts:
-                    s = running.get((c["name"], db))
-                    if not s:
+        for db in db_names:
+            for w, path, kind in WORKLOADS:
+                for key_db in workload_dbs(kind, db_names):
+                    if key_db not in ("-", db) or (key_db == "-" and db != db_names[0]):
                         continue
+                    swept = w in sweep_workloads and (db == "postgres" or not dbs.pg_url or key_db == "-")
+                    for conns in (sweep if swept else [64]):
+                        plan.append((w, path, db, key_db, conns))
+        targets = lambda w, db: [c for c in conts if (c["name"], db) in running and serves(c, w)]
+        total_runs = sum(len(targets(w, db)) for w, _, db, _, _ in plan) * reps
+        log(f"timing: {total_runs} runs of {dur} s (+ warm-ups), {reps} repetition(s); est. {(total_runs * dur + len(plan) * warm) // 60 + 1:.0f}+ min")
+        for w, path, db, key_db, conns in plan:
+            body = POST_BODIES.get(w)
+            warm_up(wrk_pin, [f"http://127.0.0.1:{running[(c['name'], db)].port}{path}" for c in targets(w, db)],
+                    conns, warm, body)
+            for rep in range(reps):
+                for c in targets(w, db):
+                    s = running[(c["name"], db)]
                     t0 = cpu_ticks(s.proc.pid)
                     try:
-                        r = run_wrk(wrk_pin, f"http://127.0.0.1:{s.port}{path}", conns, dur)
+                        r = run_wrk(wrk_pin, f"http://127.0.0.1:{s.port}{path}", conns, dur, body)
                     except RuntimeError as e:
                         failures.append(f"{c['name']} ({db}) {w}: {e}")
                         continue
@@ -629,7 +880,7 @@ def main():
                     r["cpu_s"] = cpu_s
                     r["req_cpu"] = r["requests"] / cpu_s if cpu_s > 0 else 0
                     results.setdefault((w, key_db, c["name"], conns), []).append(r)
-                    log(f"{w:11} {key_db:8} c{conns:<3} {c['name']:17} rep {rep + 1}: {r['rps']:9.0f} req/s {r['req_cpu']:9.0f} req/CPU-s p99 {r['p99']} ms errors {r['errors']}")
+                    log(f"{w:17} {key_db:8} c{conns:<3} {c['name']:17} rep {rep + 1}: {r['rps']:9.0f} req/s {r['req_cpu']:9.0f} req/CPU-s p99 {r['p99']} ms errors {r['errors']}")
         for (name, db), s in running.items():
             rss[(name, db)] = status_kb(s.proc.pid, "VmHWM")
         for s in servers:
@@ -641,7 +892,7 @@ def main():
             first = next(iter(dbs.urls()))
             for c in scale_conts:
                 for n in (1, 2):
-                    port += 1
+                    port = next_port()
                     env = dict(c["env"](url), TOKIO_WORKER_THREADS=str(n))
                     cmd = c["cmd"](port, url)
                     if c["name"] == "fastapi":
@@ -679,7 +930,7 @@ def main():
         args=args, conts=conts, have_py=have_py, dbs_note=dbs.pg_note, db_names=list(dbs.urls()),
         results=results, rss=rss, scaling=scaling, failures=failures, pinned=pinned, ncpu=ncpu,
         load_before=load_before, load_after=load_after, elapsed=elapsed, targets=TARGETS,
-        workloads=WORKLOADS,
+        workloads=WORKLOADS, query_counts=query_counts,
     )
     return 1 if failures else 0
 

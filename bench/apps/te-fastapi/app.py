@@ -1,5 +1,8 @@
 """FastAPI contender of the TechEmpower-style suite (bench/run), written like the
-TechEmpower FastAPI entry: asyncpg pool per worker, orjson, Jinja2 for fortunes.
+TechEmpower FastAPI entry: asyncpg pool per worker, orjson, Jinja2 for fortunes. Each
+worker reads the ``world`` table into a list at start-up (lifespan) for
+``/cached-queries``; ``POST /items/{shop_id}`` is the validated endpoint, pydantic v2
+models as in ``bench/apps/validated-fastapi``.
 
 The database is ``BENCH_DB_URL``: ``postgres://...`` (asyncpg) or ``sqlite:///path``
 (the standard library's sqlite3, one connection per worker, called from the event loop as
@@ -14,12 +17,15 @@ import os
 import random
 import sqlite3
 from contextlib import asynccontextmanager
+from enum import Enum
 from operator import itemgetter
+from typing import Annotated, Optional
 
 import jinja2
 import orjson
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from pydantic import BaseModel, EmailStr, Field
 
 DB_URL = os.environ.get("BENCH_DB_URL", "")
 POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "10"))
@@ -34,21 +40,30 @@ fortune_template = templates.get_template("fortunes.html")
 
 pool = None
 lite = None
+# /cached-queries: every world row, index id - 1, read once per worker at start-up.
+cache = []
+
+CACHE_SQL = "SELECT id, randomnumber FROM world ORDER BY id"
 
 
 @asynccontextmanager
 async def lifespan(_app):
-    global pool, lite
+    global pool, lite, cache
     if IS_PG:
         import asyncpg
 
         pool = await asyncpg.create_pool(DB_URL, min_size=POOL_SIZE, max_size=POOL_SIZE)
+        rows = await pool.fetch(CACHE_SQL)
     elif DB_URL:
         lite = sqlite3.connect(DB_URL.removeprefix("sqlite://"), check_same_thread=False,
                                isolation_level=None)
         lite.execute("PRAGMA journal_mode=WAL")
         lite.execute("PRAGMA synchronous=NORMAL")
         lite.execute("PRAGMA busy_timeout=10000")
+        rows = lite.execute(CACHE_SQL).fetchall()
+    else:
+        rows = []
+    cache = [{"id": i, "randomNumber": r} for i, r in rows]
     yield
     if pool is not None:
         await pool.close()
@@ -61,9 +76,9 @@ def json_response(data):
     return Response(orjson.dumps(data), media_type="application/json")
 
 
-def count(queries):
+def clamp(value):
     try:
-        n = int(queries)
+        n = int(value)
     except (TypeError, ValueError):
         return 1
     return min(max(n, 1), 500)
@@ -112,12 +127,17 @@ async def single():
 
 @app.get("/queries")
 async def queries(queries: str | None = None):
-    return json_response(await fetch(count(queries)))
+    return json_response(await fetch(clamp(queries)))
+
+
+@app.get("/cached-queries")
+async def cached_queries(count: str | None = None):
+    return json_response([cache[rid() - 1] for _ in range(clamp(count))])
 
 
 @app.get("/updates")
 async def updates(queries: str | None = None):
-    worlds = await fetch(count(queries))
+    worlds = await fetch(clamp(queries))
     for w in worlds:
         w["randomNumber"] = rid()
     last = {w["id"]: w["randomNumber"] for w in worlds}
@@ -160,3 +180,38 @@ async def cpu():
     for _ in range(3000):
         d = hashlib.sha256(d).digest()
     return PlainTextResponse(d.hex())
+
+
+# ---------------------------------------------------------------- validated endpoint
+class Category(str, Enum):
+    books = "books"
+    games = "games"
+    music = "music"
+
+
+class Item(BaseModel):
+    name: str = Field(min_length=1, max_length=50)
+    description: Optional[str] = Field(default=None, max_length=200)
+    price: float = Field(ge=0.0)
+    quantity: int = Field(ge=1, le=1000)
+    email: EmailStr
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    tags: list[str] = Field(max_length=10)
+    in_stock: bool
+    category: Category
+    discount: float = Field(ge=0.0, le=1.0)
+
+
+class Echo(BaseModel):
+    shop_id: int
+    limit: int
+    item: Item
+
+
+@app.post("/items/{shop_id}", response_model=Echo)
+async def create_item(
+    shop_id: int,
+    item: Item,
+    limit: Annotated[int, Query(ge=1, le=100)],
+) -> Echo:
+    return Echo(shop_id=shop_id, limit=limit, item=item)

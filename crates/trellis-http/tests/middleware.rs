@@ -345,3 +345,44 @@ async fn handlers_read_the_request_id() {
         "the id made up is the one echoed"
     );
 }
+
+#[tokio::test]
+async fn server_header_on_every_answer_with_and_without_the_stack() {
+    let app = || {
+        App::new("t").route("/", get(|| async { "ok" })).route(
+            "/own",
+            get(|| async { ([("server", "handler")], "ok").into_response() }),
+        )
+    };
+    // Unset (the default): no header, as Django.
+    let c = TestClient::with_settings(app(), production());
+    let r = c.get("/").header("host", "example.com").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("server"), None);
+    for stack in [true, false] {
+        let c = TestClient::with_settings(
+            app(),
+            settings(move |s| {
+                s.debug = false;
+                s.secret_key = Some("k8#Jd93!mQz0Lw7@xP2vR5tY1uN6bC4eF8gH0iJ3kM9oS2aD7q".into());
+                s.allowed_hosts = vec!["example.com".into()];
+                s.default_middleware = stack;
+                s.server_header = Some("trellis".into());
+            }),
+        );
+        let r = c.get("/").header("host", "example.com").await;
+        assert_eq!(r.header("server"), Some("trellis"), "stack {stack}");
+        // The dispatcher's 404, and a handler's own value wins.
+        let r = c.get("/missing").header("host", "example.com").await;
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.header("server"), Some("trellis"), "stack {stack}");
+        let r = c.get("/own").header("host", "example.com").await;
+        assert_eq!(r.header("server"), Some("handler"), "stack {stack}");
+        if stack {
+            // An answer of the stack itself (allowed hosts) carries it too.
+            let r = c.get("/").header("host", "evil.test").await;
+            assert_eq!(r.status(), 400);
+            assert_eq!(r.header("server"), Some("trellis"));
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! Raw axum + sqlx (+ minijinja for fortunes) contender of the TechEmpower-style suite
 //! (`bench/run`), written the way the TechEmpower `axum` (sqlx) entry is: a bare `Router`,
 //! a sqlx pool, prepared statements, no middleware except the `Server` header the rules
-//! require.
+//! require. `/cached-queries` reads a copy of the `world` table loaded at start-up;
+//! `POST /items/{shop_id}` is the validated endpoint ([`validated`]).
 //!
 //! Usage:
 //! - `bench-te-axum serve ADDR DATABASE_URL`: serve the workloads;
@@ -11,13 +12,15 @@
 //!
 //! The pool size is `BENCH_POOL_SIZE` (default 10, the same default as Trellis).
 
+mod validated;
+
 use std::cell::Cell;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sqlx::Connection;
@@ -52,6 +55,8 @@ enum Pool {
 struct AppState {
     pool: Pool,
     env: Arc<minijinja::Environment<'static>>,
+    /// The `world` table, read once at start-up, indexed by id - 1.
+    cache: Arc<[World]>,
 }
 
 #[derive(Serialize)]
@@ -84,11 +89,18 @@ struct Params {
 }
 
 fn count(p: &Params) -> usize {
-    p.queries
-        .as_deref()
-        .and_then(|q| q.parse::<usize>().ok())
+    clamp(p.queries.as_deref())
+}
+
+fn clamp(v: Option<&str>) -> usize {
+    v.and_then(|q| q.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, 500)
+}
+
+#[derive(Deserialize)]
+struct CachedParams {
+    count: Option<String>,
 }
 
 thread_local! {
@@ -170,6 +182,30 @@ async fn queries(State(s): State<AppState>, Query(p): Query<Params>) -> Res<Json
         .await
         .map(Json)
         .map_err(internal)
+}
+
+async fn cached_queries(
+    State(s): State<AppState>,
+    Query(p): Query<CachedParams>,
+) -> Json<Vec<World>> {
+    let n = clamp(p.count.as_deref());
+    Json((0..n).map(|_| s.cache[random_id() as usize - 1]).collect())
+}
+
+/// The whole `world` table, indexed by id - 1.
+async fn load_cache(pool: &Pool) -> Result<Arc<[World]>, Box<dyn std::error::Error>> {
+    const SQL: &str = "SELECT id, randomnumber FROM world ORDER BY id";
+    let rows: Vec<(i32, i32)> = match pool {
+        Pool::Pg(p) => sqlx::query_as(SQL).fetch_all(p).await?,
+        Pool::Sqlite(p) => sqlx::query_as(SQL).fetch_all(p).await?,
+    };
+    if rows.len() != 10_000 || rows.iter().enumerate().any(|(i, r)| r.0 != i as i32 + 1) {
+        return Err("the world table must hold ids 1..=10000".into());
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, random_number)| World { id, random_number })
+        .collect())
 }
 
 async fn updates(State(s): State<AppState>, Query(p): Query<Params>) -> Res<Json<Vec<World>>> {
@@ -290,18 +326,22 @@ async fn serve(addr: &str, url: &str) -> Result<(), Box<dyn std::error::Error>> 
     let pool = connect(url, size).await?;
     let mut env = minijinja::Environment::new();
     env.add_template("fortunes.html", TEMPLATE)?;
+    let cache = load_cache(&pool).await?;
     let state = AppState {
         pool,
         env: Arc::new(env),
+        cache,
     };
     let app = Router::new()
         .route("/plaintext", get(plaintext))
         .route("/json", get(json))
         .route("/db", get(db))
         .route("/queries", get(queries))
+        .route("/cached-queries", get(cached_queries))
         .route("/updates", get(updates))
         .route("/fortunes", get(fortunes))
         .route("/cpu", get(cpu))
+        .route("/items/{shop_id}", post(validated::validated))
         .with_state(state)
         .layer(axum::middleware::map_response(
             |mut r: Response| async move {

@@ -1,18 +1,23 @@
-"""The workloads, written like the TechEmpower Django entry."""
+"""The workloads, written like the TechEmpower Django entry; ``/cached-queries`` from a
+per-process copy of the ``world`` table read on first use; ``items/<shop_id>`` validated
+with Django forms."""
 
+import functools
 import hashlib
 import json
 import random
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 
+from .forms import ItemForm, PagingForm
 from .models import Fortune, World
 
 
-def count(request):
+def count(request, name="queries"):
     try:
-        n = int(request.GET.get("queries", 1))
+        n = int(request.GET.get(name, 1))
     except ValueError:
         return 1
     return min(max(n, 1), 500)
@@ -51,6 +56,17 @@ def queries(request):
     return json_response(as_json(fetch(count(request))))
 
 
+@functools.cache
+def world_cache():
+    """Every world as its JSON object, index id - 1 (read once per worker process)."""
+    return [{"id": i, "randomNumber": r} for i, r in World.objects.order_by("id").values_list("id", "randomnumber")]
+
+
+def cached_queries(request):
+    cache = world_cache()
+    return json_response([cache[rid() - 1] for _ in range(count(request, "count"))])
+
+
 def updates(request):
     worlds = [World.objects.get(id=rid()) for _ in range(count(request))]
     for w in worlds:
@@ -72,3 +88,28 @@ def cpu(request):
     for _ in range(3000):
         d = hashlib.sha256(d).digest()
     return HttpResponse(d.hex(), content_type="text/plain")
+
+
+def _errors(form, where):
+    return [
+        {"type": e["code"] or "value_error", "loc": [where, field], "msg": e["message"]}
+        for field, errs in form.errors.get_json_data().items()
+        for e in errs
+    ]
+
+
+@require_POST
+def items(request, shop_id):
+    paging = PagingForm(request.GET)
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        detail = [{"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a JSON object"}]
+        return JsonResponse({"detail": detail}, status=422)
+    item = ItemForm(data)
+    paging_ok, item_ok = paging.is_valid(), item.is_valid()
+    if not (paging_ok and item_ok):
+        return JsonResponse({"detail": _errors(paging, "query") + _errors(item, "body")}, status=422)
+    return JsonResponse({"shop_id": shop_id, "limit": paging.cleaned_data["limit"], "item": item.cleaned_data})

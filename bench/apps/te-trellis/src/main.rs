@@ -3,12 +3,17 @@
 //! `trellis::db::Database` (`DATABASE_URL`, `TRELLIS_DATABASE_MAX_CONNECTIONS`), fortunes
 //! rendered by `trellis::templates` from `templates/fortunes.html`, and whatever middleware
 //! the settings turn on (the default stack unless `TRELLIS_DEFAULT_MIDDLEWARE=false`).
-//! The only addition is the `Server` header the TechEmpower rules require.
+//! The `Server` header the TechEmpower rules require is the `server_header` setting.
+//! `/cached-queries` reads an app-scoped [`WorldCache`] filled with the ORM at start-up;
+//! `POST /items/{shop_id}` is the validated endpoint (`extract::{Path, Query, Json}` with
+//! `#[schemars(...)]` constraints, as `bench/apps/validated-trellis`).
 //!
 //! Usage: `bench-te-trellis runserver 127.0.0.1:PORT` (any `trellis::run` command).
 
 use std::cell::Cell;
+use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use trellis::db::{Database, DbError};
 use trellis::extract::raw;
@@ -72,11 +77,18 @@ struct Params {
 }
 
 fn count(p: &Params) -> usize {
-    p.queries
-        .as_deref()
-        .and_then(|q| q.parse::<usize>().ok())
+    clamp(p.queries.as_deref())
+}
+
+fn clamp(v: Option<&str>) -> usize {
+    v.and_then(|q| q.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, 500)
+}
+
+#[derive(Deserialize)]
+struct CachedParams {
+    count: Option<String>,
 }
 
 thread_local! {
@@ -144,6 +156,60 @@ async fn queries(
     Ok(Json(worlds.iter().map(WorldOut::from).collect()))
 }
 
+/// The `/cached-queries` cache: the whole `world` table, read once with the ORM. App-scoped
+/// state (`State<WorldCache>`), registered and filled at start-up by [`world_cache`];
+/// a request that comes before the read has finished waits for it.
+#[derive(Clone, Default)]
+struct WorldCache(Arc<tokio::sync::OnceCell<Vec<World>>>);
+
+impl WorldCache {
+    /// Every world, indexed by id - 1.
+    async fn worlds(&self, db: &Db) -> Result<&[World], trellis::orm::Error> {
+        let all = self
+            .0
+            .get_or_try_init(|| async { World::objects().order_by(["id"]).all(db).await })
+            .await?;
+        Ok(all)
+    }
+}
+
+/// The app that registers the [`WorldCache`] and starts filling it (after the database
+/// battery, whose pool it reads).
+fn world_cache() -> AppConfig {
+    AppConfig::new("world_cache").on_build(|cx| {
+        let db = cx
+            .states
+            .get::<Db>()
+            .cloned()
+            .ok_or("install the database battery before world_cache()")?;
+        let cache = WorldCache::default();
+        let warm = cache.clone();
+        tokio::spawn(async move {
+            match warm.worlds(&db).await {
+                Ok(all) if all.len() == 10_000 => {}
+                Ok(all) => eprintln!("world cache: {} rows, expected 10000", all.len()),
+                Err(e) => eprintln!("world cache: {e}"),
+            }
+        });
+        cx.states.insert(cache);
+        Ok(())
+    })
+}
+
+async fn cached_queries(
+    State(db): State<Db>,
+    State(cache): State<WorldCache>,
+    raw::Query(p): raw::Query<CachedParams>,
+) -> Result<Json<Vec<WorldOut>>, HttpError> {
+    let all = cache.worlds(&db).await.map_err(DbError)?;
+    let n = clamp(p.count.as_deref());
+    Ok(Json(
+        (0..n)
+            .map(|_| WorldOut::from(&all[random_id() as usize - 1]))
+            .collect(),
+    ))
+}
+
 async fn updates(
     State(db): State<Db>,
     raw::Query(p): raw::Query<Params>,
@@ -200,26 +266,78 @@ async fn cpu() -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn server_header(req: Request, next: Next) -> Response {
-    let mut r = next.run(req).await;
-    r.headers_mut().insert(
-        trellis::http::header::SERVER,
-        trellis::http::HeaderValue::from_static("trellis"),
-    );
-    r
+/// Category of an item (an enum: a closed set of strings).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Category {
+    Books,
+    Games,
+    Music,
+}
+
+/// The validated endpoint's body: ten fields, most with constraints.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+struct Item {
+    #[schemars(length(min = 1, max = 50))]
+    name: String,
+    #[schemars(length(max = 200))]
+    description: Option<String>,
+    #[schemars(range(min = 0.0))]
+    price: f64,
+    #[schemars(range(min = 1, max = 1000))]
+    quantity: u32,
+    #[schemars(email)]
+    email: String,
+    #[schemars(regex(pattern = r"^[A-Z]{3}$"))]
+    currency: String,
+    #[schemars(length(max = 10))]
+    tags: Vec<String>,
+    in_stock: bool,
+    category: Category,
+    #[schemars(range(min = 0.0, max = 1.0))]
+    discount: f64,
+}
+
+/// The validated endpoint's query string.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Paging {
+    #[schemars(range(min = 1, max = 100))]
+    limit: u32,
+}
+
+/// The validated endpoint's response model.
+#[derive(Debug, Serialize)]
+struct Echo {
+    shop_id: u32,
+    limit: u32,
+    item: Item,
+}
+
+async fn validated(
+    Path(shop_id): Path<u32>,
+    Query(q): Query<Paging>,
+    Json(item): Json<Item>,
+) -> Json<Echo> {
+    Json(Echo {
+        shop_id,
+        limit: q.limit,
+        item,
+    })
 }
 
 fn main() -> std::process::ExitCode {
     let app = App::new("bench")
+        .settings(|s| s.server_header = Some("trellis".into()))
         .templates(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
         .install(trellis::templates::app())
         .route("/plaintext", get(plaintext))
         .route("/json", get(json))
         .route("/db", get(db))
         .route("/queries", get(queries))
+        .route("/cached-queries", get(cached_queries))
         .route("/updates", get(updates))
         .route("/fortunes", get(fortunes))
         .route("/cpu", get(cpu))
-        .middleware(from_fn(server_header));
-    trellis::run(Database::new().install(app))
+        .route("/items/{shop_id}", post(validated));
+    trellis::run(Database::new().install(app).install(world_cache()))
 }

@@ -24,6 +24,11 @@
 //! (Request id, HTTPS redirect, allowed hosts, body limit and the security headers run as
 //! one layer; the table gives their order inside it.)
 //!
+//! Outside the stack, and on whether or not the stack is: when the `server_header` setting
+//! is set (`TRELLIS_SERVER_HEADER`; unset by default, as Django), every response without a
+//! `Server` header gets one with that value, the stack's own answers (400, 408, 413, 500)
+//! included. The value is parsed once at start-up. (`Date` is always added by the server.)
+//!
 //! Then come the project's own middleware, in the order added (the first added is the
 //! outermost), then the framework's request scope (dependency cache and teardowns) and
 //! the handler's panic guard, then the URL dispatcher.

@@ -9,6 +9,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use tower::ServiceBuilder;
 use tower_http::map_response_body::MapResponseBodyLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -20,8 +21,8 @@ use super::timeout::TimeoutLayer;
 use crate::app::{AppState, ContextLayer, HttpService};
 use crate::settings::Settings;
 
-/// Wrap `inner` in the app state, the extractors' body limit and (when on) the default
-/// stack, outermost layer first, and erase the type once.
+/// Wrap `inner` in the `Server` header (when set), the app state, the extractors' body
+/// limit and (when on) the default stack, outermost layer first, and erase the type once.
 pub(crate) fn wrap<S>(inner: S, s: &Settings, state: AppState) -> Result<HttpService, String>
 where
     S: tower::Service<Request, Response = Response, Error = Infallible>
@@ -58,7 +59,20 @@ where
     } else {
         None
     };
+    // Outermost and independent of the default stack, so that every answer carries it
+    // (the stack's own 400/408/413/500 included). The value is parsed once; each response
+    // gets a clone (a reference count) unless its handler set its own.
+    let server = match &s.server_header {
+        Some(v) => Some(
+            http::HeaderValue::from_str(v)
+                .map_err(|_| format!("setting `server_header`: `{v}` is not a header value"))?,
+        ),
+        None => None,
+    };
     let service = ServiceBuilder::new()
+        .option_layer(
+            server.map(|v| SetResponseHeaderLayer::if_not_present(http::header::SERVER, v)),
+        )
         .layer(ContextLayer { app: state })
         .option_layer(stack)
         // GZip sits innermost. The handler-side future is not boxed under the stack any

@@ -69,6 +69,9 @@ pub struct Settings {
     pub access_log: Option<bool>,
     /// Compress responses of 200 bytes or more when the client accepts gzip.
     pub gzip: bool,
+    /// Value of the `Server` header added to every response that has none (unset: no
+    /// header, as Django). Applied with or without the default middleware stack.
+    pub server_header: Option<String>,
     /// `Strict-Transport-Security` max-age in seconds (0: header not sent).
     pub secure_hsts_seconds: u64,
     /// Add `includeSubDomains` to the HSTS header.
@@ -117,6 +120,7 @@ impl Default for Settings {
             default_middleware: true,
             access_log: None,
             gzip: true,
+            server_header: None,
             secure_hsts_seconds: 0,
             secure_hsts_include_subdomains: false,
             secure_hsts_preload: false,
@@ -162,6 +166,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("default_middleware", Kind::Bool),
     ("access_log", Kind::OptBool),
     ("gzip", Kind::Bool),
+    ("server_header", Kind::OptStr),
     ("secure_hsts_seconds", Kind::Int),
     ("secure_hsts_include_subdomains", Kind::Bool),
     ("secure_hsts_preload", Kind::Bool),
@@ -477,6 +482,15 @@ impl Settings {
                 key: "static_url".into(),
                 source_name: "settings".into(),
                 message: format!("`{}` must start and end with `/`", self.static_url),
+            });
+        }
+        if let Some(v) = &self.server_header
+            && (v.trim().is_empty() || http::HeaderValue::from_str(v).is_err())
+        {
+            return Err(SettingsError::BadValue {
+                key: "server_header".into(),
+                source_name: "settings".into(),
+                message: format!("`{v}` is not a header value (empty, or a control character)"),
             });
         }
         if self.blocking_threads == 0 {

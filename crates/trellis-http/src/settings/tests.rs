@@ -114,3 +114,21 @@ fn development_key_is_refused_outside_debug() {
         .unwrap_err();
     assert!(err.to_string().contains("development key"), "{err}");
 }
+
+#[test]
+fn server_header_from_env_and_checked() {
+    let s = loader().load().unwrap();
+    assert_eq!(s.server_header, None);
+    let s = loader()
+        .env_vars([("TRELLIS_SERVER_HEADER", "trellis")])
+        .load()
+        .unwrap();
+    assert_eq!(s.server_header.as_deref(), Some("trellis"));
+    for bad in ["", "  ", "a\nb"] {
+        let err = loader()
+            .env_vars([("TRELLIS_SERVER_HEADER", bad)])
+            .load()
+            .unwrap_err();
+        assert!(err.to_string().contains("server_header"), "{err}");
+    }
+}
