@@ -2,7 +2,8 @@
 //! of ten constrained fields, exactly as `bench/apps/validated-axum` does it: serde decodes,
 //! the constraints are checked by hand (the cheapest way there is: no schema, no regex
 //! engine), every error is collected and answered as one 422 in FastAPI's shape, and a
-//! valid item is echoed back through a response struct.
+//! valid item is echoed back through a response struct. `bench/apps/validated-axum`
+//! compiles this same file (`#[path]`), so both benchmarks run the same code.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -39,14 +40,15 @@ pub(crate) struct Item {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct Paging {
-    limit: u32,
+    pub(crate) limit: u32,
 }
 
+/// The response model.
 #[derive(Debug, Serialize)]
-struct Echo {
-    shop_id: u32,
-    limit: u32,
-    item: Item,
+pub(crate) struct Echo {
+    pub(crate) shop_id: u32,
+    pub(crate) limit: u32,
+    pub(crate) item: Item,
 }
 
 /// One validation error, FastAPI-like.
