@@ -10,10 +10,11 @@
 //!
 //! Usage: `bench-te-trellis runserver 127.0.0.1:PORT` (any `trellis::run` command).
 
+mod validated;
+
 use std::cell::Cell;
 use std::sync::Arc;
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use trellis::db::{Database, DbError};
 use trellis::extract::raw;
@@ -266,65 +267,6 @@ async fn cpu() -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Category of an item (an enum: a closed set of strings).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum Category {
-    Books,
-    Games,
-    Music,
-}
-
-/// The validated endpoint's body: ten fields, most with constraints.
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
-struct Item {
-    #[schemars(length(min = 1, max = 50))]
-    name: String,
-    #[schemars(length(max = 200))]
-    description: Option<String>,
-    #[schemars(range(min = 0.0))]
-    price: f64,
-    #[schemars(range(min = 1, max = 1000))]
-    quantity: u32,
-    #[schemars(email)]
-    email: String,
-    #[schemars(regex(pattern = r"^[A-Z]{3}$"))]
-    currency: String,
-    #[schemars(length(max = 10))]
-    tags: Vec<String>,
-    in_stock: bool,
-    category: Category,
-    #[schemars(range(min = 0.0, max = 1.0))]
-    discount: f64,
-}
-
-/// The validated endpoint's query string.
-#[derive(Debug, Deserialize, JsonSchema)]
-struct Paging {
-    #[schemars(range(min = 1, max = 100))]
-    limit: u32,
-}
-
-/// The validated endpoint's response model.
-#[derive(Debug, Serialize)]
-struct Echo {
-    shop_id: u32,
-    limit: u32,
-    item: Item,
-}
-
-async fn validated(
-    Path(shop_id): Path<u32>,
-    Query(q): Query<Paging>,
-    Json(item): Json<Item>,
-) -> Json<Echo> {
-    Json(Echo {
-        shop_id,
-        limit: q.limit,
-        item,
-    })
-}
-
 fn main() -> std::process::ExitCode {
     let app = App::new("bench")
         .settings(|s| s.server_header = Some("trellis".into()))
@@ -338,6 +280,6 @@ fn main() -> std::process::ExitCode {
         .route("/updates", get(updates))
         .route("/fortunes", get(fortunes))
         .route("/cpu", get(cpu))
-        .route("/items/{shop_id}", post(validated));
+        .route("/items/{shop_id}", post(validated::validated));
     trellis::run(Database::new().install(app).install(world_cache()))
 }
