@@ -5,7 +5,7 @@
 //! adds to the project:
 //! - a [`Db`] pool in app state (`State<Db>` in handlers), from the `database_url` setting
 //!   (`DATABASE_URL`; default `sqlite://db.sqlite3` in the working directory) and
-//!   `database_max_connections`;
+//!   `database_max_connections`, `database_health_checks`;
 //! - the commands `migrate`, `makemigrations`, `showmigrations`, `sqlmigrate`;
 //! - in debug, the N+1 detector around every request (a warning naming the relation and
 //!   the fix when one query shape repeats more than `n_plus_one_threshold` times).
@@ -105,6 +105,7 @@ impl Database {
                     .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
                 let db = Db::connect_lazy_with(DbConfig {
                     max_connections: cx.settings.database_max_connections,
+                    health_checks: cx.settings.database_health_checks,
                     ..DbConfig::new(url)
                 })
                 .map_err(|e| e.to_string())?;

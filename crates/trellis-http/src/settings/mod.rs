@@ -49,6 +49,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Most connections the database pool opens.
     pub database_max_connections: u32,
+    /// Ping a pooled database connection before reusing it (Django's
+    /// `CONN_HEALTH_CHECKS`); off by default, which saves a round trip per query.
+    pub database_health_checks: bool,
     /// Largest accepted request body in bytes (default 2.5 MiB); larger bodies get 413.
     pub body_limit: usize,
     /// Uploaded files larger than this (bytes) are spilled from memory to a temporary file.
@@ -111,6 +114,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8000".into(),
             database_url: None,
             database_max_connections: 10,
+            database_health_checks: false,
             body_limit: 2_621_440,
             upload_memory_threshold: 1_048_576,
             upload_max_file_size: 2_621_440,
@@ -157,6 +161,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("bind", Kind::Str),
     ("database_url", Kind::OptStr),
     ("database_max_connections", Kind::Int),
+    ("database_health_checks", Kind::Bool),
     ("body_limit", Kind::Int),
     ("upload_memory_threshold", Kind::Int),
     ("upload_max_file_size", Kind::Int),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::Backend;
+use crate::backend::pool::{ConnPool, PoolOptions};
 use crate::error::{Error, Result};
 
 /// How to connect: the URL and the pool's size (from the project's settings).
@@ -19,6 +20,10 @@ pub struct DbConfig {
     pub min_connections: u32,
     /// How long a query waits for a free connection before failing.
     pub acquire_timeout: Duration,
+    /// Ping an idle connection before reusing it, and replace it if it is dead (Django's
+    /// `CONN_HEALTH_CHECKS`). Off by default: a connection that died while idle fails one
+    /// query and is then replaced; on, every checkout costs one more round trip.
+    pub health_checks: bool,
 }
 
 impl DbConfig {
@@ -29,31 +34,23 @@ impl DbConfig {
             max_connections: 10,
             min_connections: 0,
             acquire_timeout: Duration::from_secs(30),
+            health_checks: false,
         }
     }
 }
 
 pub(crate) enum Pool {
-    Sqlite(sqlx::SqlitePool),
-    Postgres(sqlx::PgPool),
-    MySql(sqlx::MySqlPool),
+    Sqlite(Arc<ConnPool<sqlx::SqliteConnection>>),
+    Postgres(Arc<ConnPool<sqlx::PgConnection>>),
+    MySql(Arc<ConnPool<sqlx::MySqlConnection>>),
 }
 
 /// Parsed connection and pool options; the pool itself is made on first use, inside the
 /// async runtime (so a `Db` can be created by synchronous start-up code).
 enum Options {
-    Sqlite(
-        sqlx::sqlite::SqliteConnectOptions,
-        sqlx::pool::PoolOptions<sqlx::Sqlite>,
-    ),
-    Postgres(
-        sqlx::postgres::PgConnectOptions,
-        sqlx::pool::PoolOptions<sqlx::Postgres>,
-    ),
-    MySql(
-        sqlx::mysql::MySqlConnectOptions,
-        sqlx::pool::PoolOptions<sqlx::MySql>,
-    ),
+    Sqlite(sqlx::sqlite::SqliteConnectOptions, PoolOptions),
+    Postgres(sqlx::postgres::PgConnectOptions, PoolOptions),
+    MySql(sqlx::mysql::MySqlConnectOptions, PoolOptions),
 }
 
 pub(crate) struct DbInner {
@@ -67,9 +64,9 @@ impl DbInner {
     /// The pool (created, without connecting, on first use).
     pub(crate) fn pool(&self) -> &Pool {
         self.pool.get_or_init(|| match &self.options {
-            Options::Sqlite(c, p) => Pool::Sqlite(p.clone().connect_lazy_with(c.clone())),
-            Options::Postgres(c, p) => Pool::Postgres(p.clone().connect_lazy_with(c.clone())),
-            Options::MySql(c, p) => Pool::MySql(p.clone().connect_lazy_with(c.clone())),
+            Options::Sqlite(c, p) => Pool::Sqlite(ConnPool::new(c.clone(), p.clone())),
+            Options::Postgres(c, p) => Pool::Postgres(ConnPool::new(c.clone(), p.clone())),
+            Options::MySql(c, p) => Pool::MySql(ConnPool::new(c.clone(), p.clone())),
         })
     }
 }
@@ -160,29 +157,21 @@ impl Db {
                 } else {
                     config.max_connections.max(1)
                 };
-                let pool = sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()
-                    .max_connections(max)
-                    .min_connections(config.min_connections.min(max))
-                    .acquire_timeout(config.acquire_timeout)
-                    .idle_timeout(if memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(600))
-                    })
-                    .max_lifetime(if memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(1800))
-                    });
+                let pool = PoolOptions {
+                    max_connections: max,
+                    min_connections: config.min_connections.min(max),
+                    acquire_timeout: config.acquire_timeout,
+                    idle_timeout: (!memory).then_some(Duration::from_secs(600)),
+                    max_lifetime: (!memory).then_some(Duration::from_secs(1800)),
+                    health_checks: config.health_checks,
+                    keep_on_cancel: true,
+                };
                 (Options::Sqlite(opts, pool), Backend::Sqlite)
             }
             "postgres" | "postgresql" => {
                 let opts = sqlx::postgres::PgConnectOptions::from_str(url)
                     .map_err(|e| bad(e.to_string()))?;
-                let pool = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
-                    .max_connections(config.max_connections.max(1))
-                    .min_connections(config.min_connections)
-                    .acquire_timeout(config.acquire_timeout);
+                let pool = PoolOptions::server(&config);
                 (Options::Postgres(opts, pool), Backend::Postgres)
             }
             "mysql" | "mariadb" => {
@@ -195,10 +184,7 @@ impl Db {
                     .map_err(|e| bad(e.to_string()))?
                     .charset("utf8mb4")
                     .timezone(Some(String::from("+00:00")));
-                let pool = sqlx::pool::PoolOptions::<sqlx::MySql>::new()
-                    .max_connections(config.max_connections.max(1))
-                    .min_connections(config.min_connections)
-                    .acquire_timeout(config.acquire_timeout);
+                let pool = PoolOptions::server(&config);
                 (Options::MySql(opts, pool), Backend::MySql)
             }
             _ => {
@@ -227,7 +213,8 @@ impl Db {
         &self.inner.display_url
     }
 
-    /// Close every connection (waits for checked-out ones to come back).
+    /// Close every connection (waits for checked-out ones to come back); queries after
+    /// this fail.
     pub async fn close(&self) {
         let Some(pool) = self.inner.pool.get() else {
             return;

@@ -99,44 +99,61 @@ impl From<Arc<str>> for Sql {
     }
 }
 
+/// Run `$body` (which evaluates to a `Result`) with `$e` bound to the connection
+/// (`&mut` sqlx connection): a pooled one checked out for this statement, or the
+/// transaction's. `$variant` wraps the driver's rows into [`Row`].
 macro_rules! on_conn {
     ($self:expr, |$e:ident, $variant:ident| $body:expr) => {{
         match $self {
             Conn::Db(db) => match db.inner.pool() {
-                Pool::Sqlite($e) => {
+                Pool::Sqlite(p) => {
+                    let mut c = p.acquire().await?;
                     let $variant = sqlite_row;
-                    $body
+                    on_conn!(@run c, $e, $body)
                 }
-                Pool::Postgres($e) => {
+                Pool::Postgres(p) => {
+                    let mut c = p.acquire().await?;
                     let $variant = pg_row;
-                    $body
+                    on_conn!(@run c, $e, $body)
                 }
-                Pool::MySql($e) => {
+                Pool::MySql(p) => {
+                    let mut c = p.acquire().await?;
                     let $variant = mysql_row;
-                    $body
+                    on_conn!(@run c, $e, $body)
                 }
             },
             Conn::Tx(tx) => {
                 let mut guard = tx.lock_conn().await?;
                 match &mut *guard {
                     TxConn::Sqlite(c) => {
-                        let $e = &mut **c;
                         let $variant = sqlite_row;
-                        $body
+                        on_conn!(@run c, $e, $body)
                     }
                     TxConn::Postgres(c) => {
-                        let $e = &mut **c;
                         let $variant = pg_row;
-                        $body
+                        on_conn!(@run c, $e, $body)
                     }
                     TxConn::MySql(c) => {
-                        let $e = &mut **c;
                         let $variant = mysql_row;
-                        $body
+                        on_conn!(@run c, $e, $body)
                     }
                 }
             }
         }
+    }};
+    // One statement on a pooled connection: marked running until it ends, so a
+    // cancelled statement or a broken connection is not handed out again.
+    (@run $c:ident, $e:ident, $body:expr) => {{
+        let result: Result<_> = async {
+            let $e = $c.start();
+            $body
+        }
+        .await;
+        $c.finish(match &result {
+            Err(crate::error::Error::Database(e)) => Some(e),
+            _ => None,
+        });
+        result
     }};
 }
 
@@ -195,7 +212,8 @@ impl<'a> Conn<'a> {
             while let Some(row) = rows.try_next().await? {
                 out.push(f(wrap(row))?);
             }
-        });
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -217,11 +235,11 @@ impl<'a> Conn<'a> {
         tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
         let args = SqlxValues(values);
         let row = on_conn!(self, |e, wrap| {
-            sqlx::query_with(sql.into_sqlx(), args)
+            Ok(sqlx::query_with(sql.into_sqlx(), args)
                 .fetch_optional(e)
                 .await?
-                .map(wrap)
-        });
+                .map(wrap))
+        })?;
         row.map(f).transpose()
     }
 
@@ -240,11 +258,10 @@ impl<'a> Conn<'a> {
         observe::observe(sql.as_str(), None)?;
         tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
         let args = SqlxValues(values);
-        let result = on_conn!(self, |e, _wrap| {
+        on_conn!(self, |e, _wrap| {
             let r = sqlx::query_with(sql.into_sqlx(), args).execute(e).await?;
-            convert(r)
-        });
-        Ok(result)
+            Ok(convert(r))
+        })
     }
 
     /// Run SQL without parameters (DDL, transaction control); several statements are not
@@ -252,13 +269,12 @@ impl<'a> Conn<'a> {
     pub async fn execute_raw(&self, sql: &str) -> Result<ExecResult> {
         observe::observe(sql, None)?;
         tracing::debug!(target: "trellis::orm::sql", sql = %sql);
-        let result = on_conn!(self, |e, _wrap| {
+        on_conn!(self, |e, _wrap| {
             let r = sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
                 .execute(e)
                 .await?;
-            convert(r)
-        });
-        Ok(result)
+            Ok(convert(r))
+        })
     }
 
     /// Stream the rows of a query (for big results): rows arrive as the database sends them,
@@ -297,8 +313,8 @@ impl<'a> Conn<'a> {
                             break;
                         }
                     }
-                });
-                Ok(())
+                    Ok(())
+                })
             }
             .await;
             if let Err(e) = result {

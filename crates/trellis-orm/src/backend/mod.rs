@@ -8,6 +8,7 @@
 mod db;
 mod exec;
 pub mod mysql;
+mod pool;
 pub mod postgres;
 mod row;
 pub mod sqlite;

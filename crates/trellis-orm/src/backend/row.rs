@@ -117,6 +117,11 @@ impl Row {
                 if let Ok(v) = r.try_get::<rust_decimal::Decimal, _>(idx) {
                     return decimal_json(v);
                 }
+                // BIGINT UNSIGNED (`CONNECTION_ID()`, `LAST_INSERT_ID()`): sqlx would
+                // otherwise read it as a bool.
+                if let Ok(v) = r.try_get::<u64, _>(idx) {
+                    return J::from(v);
+                }
                 try_types!(r)
             }
         }

@@ -4,17 +4,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use futures_util::future::BoxFuture;
-use sqlx::pool::PoolConnection;
-
 use crate::backend::db::Pool;
+use crate::backend::pool::Pooled;
 use crate::backend::{Backend, Conn, Db};
 use crate::error::{Error, Result};
+use futures_util::future::BoxFuture;
 
 pub(crate) enum TxConn {
-    Sqlite(PoolConnection<sqlx::Sqlite>),
-    Postgres(PoolConnection<sqlx::Postgres>),
-    MySql(PoolConnection<sqlx::MySql>),
+    Sqlite(Pooled<sqlx::SqliteConnection>),
+    Postgres(Pooled<sqlx::PgConnection>),
+    MySql(Pooled<sqlx::MySqlConnection>),
 }
 
 impl TxConn {

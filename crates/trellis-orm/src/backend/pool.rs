@@ -1,0 +1,258 @@
+//! The connection pool: sqlx connections (the drivers) held by Trellis, without the
+//! per-checkout cost of `sqlx::Pool`.
+//!
+//! `sqlx::Pool` pings a connection when it is checked out (`test_before_acquire`, on by
+//! default) and again when it comes back (always, from a spawned task): three round trips
+//! to PostgreSQL, or three hops to SQLite's worker thread, for every one-statement query.
+//! Django checks nothing by default (`CONN_HEALTH_CHECKS = False`) and reuses the
+//! connection; this pool does the same:
+//!
+//! - checkout takes a permit (at most `max_connections` connections exist) and the most
+//!   recently used idle connection, or opens one; with `health_checks` on, an idle
+//!   connection is pinged first and replaced if it is dead;
+//! - a connection goes back to the idle list when its guard drops, synchronously, unless
+//!   it is broken: a statement failed with an I/O or protocol error, or (PostgreSQL,
+//!   MySQL) the future running a statement was dropped half-way, which may leave
+//!   unread replies on the wire. Those connections are closed, and the next checkout
+//!   opens a fresh one. SQLite connections survive a cancelled statement (their worker
+//!   thread finishes it), so the single connection of an in-memory database is never
+//!   lost that way;
+//! - idle connections older than `max_lifetime` or idle longer than `idle_timeout` are
+//!   closed when they are next looked at.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How the pool behaves (from [`DbConfig`](crate::DbConfig)).
+#[derive(Debug, Clone)]
+pub(crate) struct PoolOptions {
+    pub(crate) max_connections: u32,
+    pub(crate) min_connections: u32,
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) health_checks: bool,
+    /// Keep a connection whose statement was cancelled half-way (SQLite).
+    pub(crate) keep_on_cancel: bool,
+}
+
+impl PoolOptions {
+    /// A database server's pool (PostgreSQL, MySQL): idle connections close after 10
+    /// minutes, every connection after 30 (sqlx's defaults).
+    pub(crate) fn server(config: &crate::DbConfig) -> PoolOptions {
+        PoolOptions {
+            max_connections: config.max_connections.max(1),
+            min_connections: config.min_connections,
+            acquire_timeout: config.acquire_timeout,
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            health_checks: config.health_checks,
+            keep_on_cancel: false,
+        }
+    }
+}
+
+struct Idle<C> {
+    conn: C,
+    created: Instant,
+    since: Instant,
+}
+
+/// A pool of connections of one driver.
+pub(crate) struct ConnPool<C: Connection> {
+    connect: <C as Connection>::Options,
+    opts: PoolOptions,
+    permits: Arc<Semaphore>,
+    idle: Mutex<Vec<Idle<C>>>,
+    closed: AtomicBool,
+}
+
+impl<C: Connection + 'static> ConnPool<C> {
+    pub(crate) fn new(connect: <C as Connection>::Options, opts: PoolOptions) -> Arc<Self> {
+        let max = opts.max_connections.max(1) as usize;
+        Arc::new(ConnPool {
+            connect,
+            opts: PoolOptions {
+                max_connections: max as u32,
+                ..opts
+            },
+            permits: Arc::new(Semaphore::new(max)),
+            idle: Mutex::new(Vec::with_capacity(max)),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Check out a connection (waits up to `acquire_timeout` for one to be free).
+    pub(crate) async fn acquire(self: &Arc<Self>) -> Result<Pooled<C>, sqlx::Error> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(sqlx::Error::PoolClosed);
+        }
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => tokio::time::timeout(
+                self.opts.acquire_timeout,
+                self.permits.clone().acquire_owned(),
+            )
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?,
+        };
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some(mut idle) = idle else { break };
+            if self.expired(idle.created, Some(idle.since)) {
+                close_quietly(idle.conn);
+                continue;
+            }
+            if self.opts.health_checks && idle.conn.ping().await.is_err() {
+                tracing::info!(target: "trellis::orm", "dropping a dead pooled connection");
+                continue;
+            }
+            return Ok(self.guard(idle.conn, idle.created, permit));
+        }
+        let conn = C::connect_with(&self.connect).await?;
+        Ok(self.guard(conn, Instant::now(), permit))
+    }
+
+    fn guard(
+        self: &Arc<Self>,
+        conn: C,
+        created: Instant,
+        permit: OwnedSemaphorePermit,
+    ) -> Pooled<C> {
+        Pooled {
+            conn: Some(conn),
+            created,
+            pool: self.clone(),
+            busy: false,
+            close: false,
+            _permit: permit,
+        }
+    }
+
+    fn expired(&self, created: Instant, idle_since: Option<Instant>) -> bool {
+        self.opts
+            .max_lifetime
+            .is_some_and(|max| created.elapsed() > max)
+            || idle_since
+                .zip(self.opts.idle_timeout)
+                .is_some_and(|(since, max)| since.elapsed() > max)
+    }
+
+    fn release(&self, conn: C, created: Instant) {
+        if self.closed.load(Ordering::Acquire) || self.expired(created, None) {
+            close_quietly(conn);
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        // The oldest idle connection sits first: close it once it has idled too long.
+        if idle.len() >= self.opts.min_connections as usize
+            && idle
+                .first()
+                .is_some_and(|i| self.expired(i.created, Some(i.since)))
+        {
+            close_quietly(idle.remove(0).conn);
+        }
+        idle.push(Idle {
+            conn,
+            created,
+            since: Instant::now(),
+        });
+    }
+
+    /// Refuse new checkouts, wait for checked-out connections to come back, close all.
+    pub(crate) async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let all = self.opts.max_connections;
+        let _all = self.permits.acquire_many(all).await;
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        for i in idle {
+            let _ = i.conn.close().await;
+        }
+        self.permits.close();
+    }
+}
+
+/// Close a connection gracefully in the background when a runtime is there (PostgreSQL
+/// gets its `Terminate` message), else just drop it.
+fn close_quietly<C: Connection + 'static>(conn: C) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => {
+            rt.spawn(async move {
+                let _ = conn.close().await;
+            });
+        }
+        Err(_) => drop(conn),
+    }
+}
+
+/// Whether an error means the connection itself is unusable (rather than the statement
+/// being refused by the database): I/O and protocol errors, and the errors a server sends
+/// just before it drops the connection (PostgreSQL's SQLSTATE class 08 and `57P01`-`57P03`
+/// for a terminated backend or a shutdown; MySQL/MariaDB's 1053 server shutdown and 1927
+/// connection killed).
+pub(crate) fn is_broken(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            code.starts_with("08")
+                || matches!(&*code, "57P01" | "57P02" | "57P03" | "1053" | "1927")
+        }),
+        _ => false,
+    }
+}
+
+/// A checked-out connection; goes back to the pool when dropped.
+pub(crate) struct Pooled<C: Connection + 'static> {
+    conn: Option<C>,
+    created: Instant,
+    pool: Arc<ConnPool<C>>,
+    busy: bool,
+    close: bool,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl<C: Connection> Pooled<C> {
+    /// The connection, for one statement: until [`finish`](Self::finish) is called, the
+    /// statement counts as running, and dropping the guard then closes a connection that
+    /// cannot survive a cancelled statement.
+    pub(crate) fn start(&mut self) -> &mut C {
+        self.busy = true;
+        self.conn.as_mut().expect("connection present until drop")
+    }
+
+    /// The statement ended (successfully or with `error`).
+    pub(crate) fn finish(&mut self, error: Option<&sqlx::Error>) {
+        self.busy = false;
+        if error.is_some_and(is_broken) {
+            self.close = true;
+        }
+    }
+
+    /// Close the connection instead of returning it to the pool.
+    pub(crate) fn close_on_drop(&mut self) {
+        self.close = true;
+    }
+}
+
+impl<C: Connection + 'static> Drop for Pooled<C> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        if self.close || (self.busy && !self.pool.opts.keep_on_cancel) {
+            close_quietly(conn);
+        } else {
+            self.pool.release(conn, self.created);
+        }
+        // The permit is released after this, so a waiter finds the connection idle.
+    }
+}
