@@ -1,6 +1,9 @@
 //! The connection pool: connections are reused, a dead or half-used connection is never
-//! handed out again, checkout waits and times out, a closed pool refuses queries.
+//! handed out again, checkout waits and times out, a closed pool refuses queries; SQLite
+//! statements run inline but never stall the event loop when slow or waiting for a lock.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use trellis_orm::backend::Backend;
@@ -128,30 +131,105 @@ async fn a_cancelled_statement_does_not_leave_its_connection_in_the_pool() {
     }
 }
 
-#[tokio::test]
-async fn in_memory_sqlite_keeps_its_database_after_a_cancelled_statement() {
+/// A task that counts 5 ms ticks, to see whether the async worker is stalled.
+fn ticker() -> (Arc<AtomicU32>, tokio::task::JoinHandle<()>) {
+    let ticks = Arc::new(AtomicU32::new(0));
+    let t = ticks.clone();
+    let handle = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            t.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    (ticks, handle)
+}
+
+fn temp_sqlite(tag: &str) -> (String, std::path::PathBuf) {
+    let path =
+        std::env::temp_dir().join(format!("trellis-pool-{tag}-{}.sqlite3", std::process::id()));
+    (format!("sqlite://{}", path.display()), path)
+}
+
+fn remove(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+// One async worker: a SQLite statement that runs long must not stall it. Statements run
+// inline on the worker; past ~1 ms of work one is moved off it (block_in_place).
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_slow_sqlite_query_does_not_stall_the_event_loop() {
     let db = Db::connect("sqlite::memory:").await.unwrap();
+    let (ticks, handle) = ticker();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let before = ticks.load(Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
+                WHERE x < 3000000) SELECT count(*) FROM c";
+    // On the runtime's one worker thread, beside the ticker (the test body itself runs on
+    // the test's own thread).
+    let rows = tokio::spawn({
+        let db = db.clone();
+        async move { raw_rows(&db, slow, []).await }
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(rows[0].json(0), serde_json::json!(3_000_000));
+    let during = ticks.load(Ordering::Relaxed) - before;
+    // Ticks kept coming while the query ran (at least a third of the ideal count).
+    let ideal = (took.as_millis() / 5) as u32;
+    eprintln!("{during} ticks in {took:?} (ideal {ideal})");
+    assert!(
+        took < Duration::from_millis(100) || during >= ideal / 3,
+        "{during} ticks in {took:?}"
+    );
+    handle.abort();
+}
+
+// A write that finds the database locked by another connection's transaction waits for
+// it off the event loop, then succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_sqlite_write_waits_for_the_lock_without_stalling_the_event_loop() {
+    let (url, path) = temp_sqlite("busy");
+    let db = Db::connect(&url).await.unwrap();
     raw_execute(&db, "CREATE TABLE t (x integer)", [])
         .await
         .unwrap();
-    raw_execute(&db, "INSERT INTO t VALUES (1), (2)", [])
+    let tx = db.begin().await.unwrap();
+    raw_execute(&tx, "INSERT INTO t VALUES (1)", [])
         .await
         .unwrap();
-    let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
-                WHERE x < 30000000) SELECT count(*) FROM c";
-    let cancelled = tokio::time::timeout(Duration::from_millis(50), raw_rows(&db, slow, [])).await;
-    assert!(cancelled.is_err(), "the slow query was cut short");
+    let writer = tokio::spawn({
+        let db = db.clone();
+        async move { raw_execute(&db, "INSERT INTO t VALUES (2)", []).await }
+    });
+    let (ticks, handle) = ticker();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!writer.is_finished(), "the writer waits for the lock");
+    assert!(
+        ticks.load(Ordering::Relaxed) >= 20,
+        "the event loop went on meanwhile ({} ticks)",
+        ticks.load(Ordering::Relaxed)
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(writer.await.unwrap().unwrap(), 1);
     let rows = raw_rows(&db, "SELECT count(*) FROM t", []).await.unwrap();
     assert_eq!(rows[0].json(0), serde_json::json!(2));
+    handle.abort();
+    db.close().await;
+    remove(&path);
 }
 
 #[tokio::test]
 async fn checkout_waits_for_a_free_connection_then_times_out() {
-    let path = std::env::temp_dir().join(format!("trellis-pool-{}.sqlite3", std::process::id()));
+    let (url, path) = temp_sqlite("wait");
     let db = Db::connect_with(DbConfig {
         max_connections: 1,
         acquire_timeout: Duration::from_millis(300),
-        ..DbConfig::new(format!("sqlite://{}", path.display()))
+        ..DbConfig::new(url)
     })
     .await
     .unwrap();
@@ -175,9 +253,7 @@ async fn checkout_waits_for_a_free_connection_then_times_out() {
     let rows = waiting.await.unwrap().unwrap();
     assert_eq!(rows[0].json(0), serde_json::json!(7));
     db.close().await;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    remove(&path);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::Backend;
+use crate::backend::lite::{LiteConn, LiteOptions};
 use crate::backend::pool::{ConnPool, PoolOptions};
 use crate::error::{Error, Result};
 
@@ -40,7 +41,7 @@ impl DbConfig {
 }
 
 pub(crate) enum Pool {
-    Sqlite(Arc<ConnPool<sqlx::SqliteConnection>>),
+    Sqlite(Arc<ConnPool<LiteConn>>),
     Postgres(Arc<ConnPool<sqlx::PgConnection>>),
     MySql(Arc<ConnPool<sqlx::MySqlConnection>>),
 }
@@ -48,7 +49,7 @@ pub(crate) enum Pool {
 /// Parsed connection and pool options; the pool itself is made on first use, inside the
 /// async runtime (so a `Db` can be created by synchronous start-up code).
 enum Options {
-    Sqlite(sqlx::sqlite::SqliteConnectOptions, PoolOptions),
+    Sqlite(LiteOptions, PoolOptions),
     Postgres(sqlx::postgres::PgConnectOptions, PoolOptions),
     MySql(sqlx::mysql::MySqlConnectOptions, PoolOptions),
 }
@@ -140,17 +141,8 @@ impl Db {
             .to_ascii_lowercase();
         let (options, backend) = match scheme.as_str() {
             "sqlite" => {
-                let memory = url.contains(":memory:") || url.contains("mode=memory");
-                let mut opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-                    .map_err(|e| bad(e.to_string()))?
-                    .create_if_missing(true)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
-                if !memory {
-                    opts = opts
-                        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
-                }
+                let opts = LiteOptions::parse(url).map_err(bad)?;
+                let memory = opts.is_memory();
                 // Each connection to `:memory:` is its own database: keep exactly one, forever.
                 let max = if memory {
                     1

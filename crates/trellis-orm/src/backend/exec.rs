@@ -99,17 +99,19 @@ impl From<Arc<str>> for Sql {
     }
 }
 
-/// Run `$body` (which evaluates to a `Result`) with `$e` bound to the connection
-/// (`&mut` sqlx connection): a pooled one checked out for this statement, or the
-/// transaction's. `$variant` wraps the driver's rows into [`Row`].
+/// Run a statement on the connection of `$self`: a pooled one checked out for this
+/// statement, or the transaction's. SQLite runs `$lite` with `$c` bound to the
+/// [`LiteConn`] (synchronous); PostgreSQL and MySQL run `$body` (which evaluates to a
+/// `Result`) with `$e` bound to the `&mut` sqlx connection and `$variant` wrapping the
+/// driver's rows into [`Row`].
 macro_rules! on_conn {
-    ($self:expr, |$e:ident, $variant:ident| $body:expr) => {{
+    ($self:expr, sqlite |$c:ident| $lite:expr, |$e:ident, $variant:ident| $body:expr) => {{
         match $self {
             Conn::Db(db) => match db.inner.pool() {
                 Pool::Sqlite(p) => {
-                    let mut c = p.acquire().await?;
-                    let $variant = sqlite_row;
-                    on_conn!(@run c, $e, $body)
+                    let mut guard = p.acquire().await?;
+                    let $c = guard.conn();
+                    $lite
                 }
                 Pool::Postgres(p) => {
                     let mut c = p.acquire().await?;
@@ -125,9 +127,9 @@ macro_rules! on_conn {
             Conn::Tx(tx) => {
                 let mut guard = tx.lock_conn().await?;
                 match &mut *guard {
-                    TxConn::Sqlite(c) => {
-                        let $variant = sqlite_row;
-                        on_conn!(@run c, $e, $body)
+                    TxConn::Sqlite(p) => {
+                        let $c = p.conn();
+                        $lite
                     }
                     TxConn::Postgres(c) => {
                         let $variant = pg_row;
@@ -157,9 +159,6 @@ macro_rules! on_conn {
     }};
 }
 
-fn sqlite_row(r: sqlx::sqlite::SqliteRow) -> Row {
-    Row::Sqlite(r)
-}
 fn pg_row(r: sqlx::postgres::PgRow) -> Row {
     Row::Postgres(r)
 }
@@ -204,16 +203,24 @@ impl<'a> Conn<'a> {
         let sql = sql.into();
         observe::observe(sql.as_str(), hint)?;
         tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
-        let args = SqlxValues(values);
         let mut out = Vec::new();
-        on_conn!(self, |e, wrap| {
-            let q = sqlx::query_with(sql.into_sqlx(), args);
-            let mut rows = q.fetch(e);
-            while let Some(row) = rows.try_next().await? {
-                out.push(f(wrap(row))?);
+        on_conn!(
+            self,
+            sqlite | c | {
+                for row in c.query(sql.as_str(), &values.0)? {
+                    out.push(f(Row::Sqlite(row))?);
+                }
+                Ok::<_, crate::error::Error>(())
+            },
+            |e, wrap| {
+                let q = sqlx::query_with(sql.into_sqlx(), SqlxValues(values));
+                let mut rows = q.fetch(e);
+                while let Some(row) = rows.try_next().await? {
+                    out.push(f(wrap(row))?);
+                }
+                Ok(())
             }
-            Ok(())
-        })?;
+        )?;
         Ok(out)
     }
 
@@ -233,13 +240,22 @@ impl<'a> Conn<'a> {
         let sql = sql.into();
         observe::observe(sql.as_str(), hint)?;
         tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
-        let args = SqlxValues(values);
-        let row = on_conn!(self, |e, wrap| {
-            Ok(sqlx::query_with(sql.into_sqlx(), args)
-                .fetch_optional(e)
-                .await?
-                .map(wrap))
-        })?;
+        let row = on_conn!(
+            self,
+            sqlite | c | {
+                Ok::<_, crate::error::Error>(
+                    c.query_limit(sql.as_str(), &values.0, 1)?
+                        .pop()
+                        .map(Row::Sqlite),
+                )
+            },
+            |e, wrap| {
+                Ok(sqlx::query_with(sql.into_sqlx(), SqlxValues(values))
+                    .fetch_optional(e)
+                    .await?
+                    .map(wrap))
+            }
+        )?;
         row.map(f).transpose()
     }
 
@@ -257,11 +273,16 @@ impl<'a> Conn<'a> {
         let sql = sql.into();
         observe::observe(sql.as_str(), None)?;
         tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
-        let args = SqlxValues(values);
-        on_conn!(self, |e, _wrap| {
-            let r = sqlx::query_with(sql.into_sqlx(), args).execute(e).await?;
-            Ok(convert(r))
-        })
+        on_conn!(
+            self,
+            sqlite | c | Ok(c.execute(sql.as_str(), &values.0)?),
+            |e, _wrap| {
+                let r = sqlx::query_with(sql.into_sqlx(), SqlxValues(values))
+                    .execute(e)
+                    .await?;
+                Ok(convert(r))
+            }
+        )
     }
 
     /// Run SQL without parameters (DDL, transaction control); several statements are not
@@ -269,7 +290,7 @@ impl<'a> Conn<'a> {
     pub async fn execute_raw(&self, sql: &str) -> Result<ExecResult> {
         observe::observe(sql, None)?;
         tracing::debug!(target: "trellis::orm::sql", sql = %sql);
-        on_conn!(self, |e, _wrap| {
+        on_conn!(self, sqlite | c | Ok(c.execute_raw(sql)?), |e, _wrap| {
             let r = sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
                 .execute(e)
                 .await?;
@@ -302,19 +323,54 @@ impl<'a> Conn<'a> {
                 Owned::Db(db) => Conn::Db(db),
                 Owned::Tx(t) => Conn::Tx(t),
             };
-            let args = SqlxValues(values);
-            let result: Result<()> = async {
-                on_conn!(conn, |e, wrap| {
-                    let q = sqlx::query_with(sql.into_sqlx(), args);
-                    let mut s = q.fetch(e);
-                    while let Some(row) = s.next().await {
-                        let row = row.map(wrap).map_err(Into::into);
-                        if tx.send(row).await.is_err() {
-                            break;
-                        }
+            // SQLite outside a transaction: step the rows on a blocking thread, each sent
+            // as it is read.
+            if let Conn::Db(db) = conn
+                && let Pool::Sqlite(p) = db.inner.pool()
+            {
+                let guard = match p.acquire().await {
+                    Ok(g) => g,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.into())).await;
+                        return;
                     }
-                    Ok(())
+                };
+                let _ = tokio::task::spawn_blocking(move || {
+                    let mut guard = guard;
+                    let result = guard.conn().query_each(sql.as_str(), &values.0, |row| {
+                        tx.blocking_send(Ok(Row::Sqlite(row))).is_ok()
+                    });
+                    if let Err(e) = result {
+                        let _ = tx.blocking_send(Err(e.into()));
+                    }
                 })
+                .await;
+                return;
+            }
+            let result: Result<()> = async {
+                on_conn!(
+                    conn,
+                    sqlite | c | {
+                        // In a transaction (its connection is held by the Tx): read, then send.
+                        for row in c.query(sql.as_str(), &values.0)? {
+                            if tx.send(Ok(Row::Sqlite(row))).await.is_err() {
+                                break;
+                            }
+                        }
+                        Ok(())
+                    },
+                    |e, wrap| {
+                        let q = sqlx::query_with(sql.into_sqlx(), SqlxValues(values));
+                        let mut s = q.fetch(e);
+                        while let Some(row) = s.next().await {
+                            let row = row.map(wrap).map_err(Into::into);
+                            if tx.send(row).await.is_err() {
+                                break;
+                            }
+                        }
+                        Ok(())
+                    }
+                )
             }
             .await;
             if let Err(e) = result {
@@ -333,14 +389,6 @@ enum Owned {
 
 trait IntoExec {
     fn into_exec(self) -> ExecResult;
-}
-impl IntoExec for sqlx::sqlite::SqliteQueryResult {
-    fn into_exec(self) -> ExecResult {
-        ExecResult {
-            rows_affected: self.rows_affected(),
-            last_insert_id: Some(self.last_insert_rowid()),
-        }
-    }
 }
 impl IntoExec for sqlx::postgres::PgQueryResult {
     fn into_exec(self) -> ExecResult {

@@ -7,6 +7,7 @@
 
 mod db;
 mod exec;
+mod lite;
 pub mod mysql;
 mod pool;
 pub mod postgres;
@@ -16,6 +17,7 @@ mod tx;
 
 pub use db::{Db, DbConfig};
 pub use exec::{Conn, ExecResult, Executor};
+pub use lite::{LiteError, LiteRow};
 pub use row::Row;
 pub(crate) use row::{JsonAs, value_kind as row_value_kind};
 pub use tx::{OnCommit, Tx, on_commit};

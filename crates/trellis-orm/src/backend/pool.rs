@@ -1,9 +1,10 @@
-//! The connection pool: sqlx connections (the drivers) held by Trellis, without the
+//! The connection pool: the drivers' connections (sqlx for PostgreSQL and MySQL, rusqlite
+//! for SQLite) held by Trellis, without the
 //! per-checkout cost of `sqlx::Pool`.
 //!
 //! `sqlx::Pool` pings a connection when it is checked out (`test_before_acquire`, on by
 //! default) and again when it comes back (always, from a spawned task): three round trips
-//! to PostgreSQL, or three hops to SQLite's worker thread, for every one-statement query.
+//! to PostgreSQL for every one-statement query.
 //! Django checks nothing by default (`CONN_HEALTH_CHECKS = False`) and reuses the
 //! connection; this pool does the same:
 //!
@@ -14,9 +15,10 @@
 //!   it is broken: a statement failed with an I/O or protocol error, or (PostgreSQL,
 //!   MySQL) the future running a statement was dropped half-way, which may leave
 //!   unread replies on the wire. Those connections are closed, and the next checkout
-//!   opens a fresh one. SQLite connections survive a cancelled statement (their worker
-//!   thread finishes it), so the single connection of an in-memory database is never
-//!   lost that way;
+//!   opens a fresh one. SQLite statements run synchronously (`lite.rs`), so none is ever
+//!   left half-way, and the single connection of an in-memory database is kept;
+//! - SQLite connections are [`LiteConn`]s (rusqlite, statements run on the calling
+//!   thread, see `lite.rs`); PostgreSQL and MySQL ones are sqlx's;
 //! - idle connections older than `max_lifetime` or idle longer than `idle_timeout` are
 //!   closed when they are next looked at.
 
@@ -25,8 +27,70 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::backend::lite::{LiteConn, LiteOptions};
+
+/// A connection the pool can hold: sqlx's PostgreSQL and MySQL connections, and
+/// Trellis' own SQLite connection.
+pub(crate) trait PoolConn: Send + Sized + 'static {
+    /// How to open one.
+    type Options: Send + Sync;
+    /// Open a connection.
+    fn open(opts: &Self::Options) -> impl Future<Output = Result<Self, sqlx::Error>> + Send;
+    /// Check that the connection still works (one round trip).
+    fn ping(&mut self) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// Close gracefully.
+    fn close(self) -> impl Future<Output = ()> + Send;
+    /// Close without waiting: gracefully in the background when a runtime is there
+    /// (PostgreSQL gets its `Terminate` message), else just drop it.
+    fn discard(self) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(self.close());
+            }
+            Err(_) => drop(self),
+        }
+    }
+}
+
+macro_rules! sqlx_conn {
+    ($($t:ty),*) => {$(
+        impl PoolConn for $t {
+            type Options = <$t as sqlx::Connection>::Options;
+            fn open(opts: &Self::Options) -> impl Future<Output = Result<Self, sqlx::Error>> + Send {
+                <$t as sqlx::Connection>::connect_with(opts)
+            }
+            fn ping(&mut self) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+                sqlx::Connection::ping(self)
+            }
+            async fn close(self) {
+                let _ = sqlx::Connection::close(self).await;
+            }
+        }
+    )*};
+}
+sqlx_conn!(sqlx::PgConnection, sqlx::MySqlConnection);
+
+impl PoolConn for LiteConn {
+    type Options = LiteOptions;
+    async fn open(opts: &LiteOptions) -> Result<Self, sqlx::Error> {
+        // Opening a file (and switching it to WAL) does I/O: off the event loop.
+        let opts = opts.clone();
+        tokio::task::spawn_blocking(move || LiteConn::open(&opts))
+            .await
+            .map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+    async fn ping(&mut self) -> Result<(), sqlx::Error> {
+        // A library in this process: nothing to lose on the way.
+        Ok(())
+    }
+    async fn close(self) {}
+    fn discard(self) {
+        // Closed now, which also rolls back an open transaction and frees its lock.
+        drop(self);
+    }
+}
 
 /// How the pool behaves (from [`DbConfig`](crate::DbConfig)).
 #[derive(Debug, Clone)]
@@ -64,16 +128,16 @@ struct Idle<C> {
 }
 
 /// A pool of connections of one driver.
-pub(crate) struct ConnPool<C: Connection> {
-    connect: <C as Connection>::Options,
+pub(crate) struct ConnPool<C: PoolConn> {
+    connect: C::Options,
     opts: PoolOptions,
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<Idle<C>>>,
     closed: AtomicBool,
 }
 
-impl<C: Connection + 'static> ConnPool<C> {
-    pub(crate) fn new(connect: <C as Connection>::Options, opts: PoolOptions) -> Arc<Self> {
+impl<C: PoolConn> ConnPool<C> {
+    pub(crate) fn new(connect: C::Options, opts: PoolOptions) -> Arc<Self> {
         let max = opts.max_connections.max(1) as usize;
         Arc::new(ConnPool {
             connect,
@@ -106,7 +170,7 @@ impl<C: Connection + 'static> ConnPool<C> {
             let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let Some(mut idle) = idle else { break };
             if self.expired(idle.created, Some(idle.since)) {
-                close_quietly(idle.conn);
+                idle.conn.discard();
                 continue;
             }
             if self.opts.health_checks && idle.conn.ping().await.is_err() {
@@ -115,7 +179,7 @@ impl<C: Connection + 'static> ConnPool<C> {
             }
             return Ok(self.guard(idle.conn, idle.created, permit));
         }
-        let conn = C::connect_with(&self.connect).await?;
+        let conn = C::open(&self.connect).await?;
         Ok(self.guard(conn, Instant::now(), permit))
     }
 
@@ -146,7 +210,7 @@ impl<C: Connection + 'static> ConnPool<C> {
 
     fn release(&self, conn: C, created: Instant) {
         if self.closed.load(Ordering::Acquire) || self.expired(created, None) {
-            close_quietly(conn);
+            conn.discard();
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
@@ -156,7 +220,7 @@ impl<C: Connection + 'static> ConnPool<C> {
                 .first()
                 .is_some_and(|i| self.expired(i.created, Some(i.since)))
         {
-            close_quietly(idle.remove(0).conn);
+            idle.remove(0).conn.discard();
         }
         idle.push(Idle {
             conn,
@@ -172,22 +236,9 @@ impl<C: Connection + 'static> ConnPool<C> {
         let _all = self.permits.acquire_many(all).await;
         let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
         for i in idle {
-            let _ = i.conn.close().await;
+            i.conn.close().await;
         }
         self.permits.close();
-    }
-}
-
-/// Close a connection gracefully in the background when a runtime is there (PostgreSQL
-/// gets its `Terminate` message), else just drop it.
-fn close_quietly<C: Connection + 'static>(conn: C) {
-    match tokio::runtime::Handle::try_current() {
-        Ok(rt) => {
-            rt.spawn(async move {
-                let _ = conn.close().await;
-            });
-        }
-        Err(_) => drop(conn),
     }
 }
 
@@ -211,7 +262,7 @@ pub(crate) fn is_broken(err: &sqlx::Error) -> bool {
 }
 
 /// A checked-out connection; goes back to the pool when dropped.
-pub(crate) struct Pooled<C: Connection + 'static> {
+pub(crate) struct Pooled<C: PoolConn> {
     conn: Option<C>,
     created: Instant,
     pool: Arc<ConnPool<C>>,
@@ -220,12 +271,17 @@ pub(crate) struct Pooled<C: Connection + 'static> {
     _permit: OwnedSemaphorePermit,
 }
 
-impl<C: Connection> Pooled<C> {
+impl<C: PoolConn> Pooled<C> {
     /// The connection, for one statement: until [`finish`](Self::finish) is called, the
     /// statement counts as running, and dropping the guard then closes a connection that
     /// cannot survive a cancelled statement.
     pub(crate) fn start(&mut self) -> &mut C {
         self.busy = true;
+        self.conn.as_mut().expect("connection present until drop")
+    }
+
+    /// The connection, for synchronous use (nothing can cancel it half-way).
+    pub(crate) fn conn(&mut self) -> &mut C {
         self.conn.as_mut().expect("connection present until drop")
     }
 
@@ -243,13 +299,13 @@ impl<C: Connection> Pooled<C> {
     }
 }
 
-impl<C: Connection + 'static> Drop for Pooled<C> {
+impl<C: PoolConn> Drop for Pooled<C> {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else {
             return;
         };
         if self.close || (self.busy && !self.pool.opts.keep_on_cancel) {
-            close_quietly(conn);
+            conn.discard();
         } else {
             self.pool.release(conn, self.created);
         }

@@ -9,7 +9,7 @@ use crate::field::{FieldKind, FieldMeta, FieldType};
 #[derive(Debug)]
 pub enum Row {
     /// A SQLite row.
-    Sqlite(sqlx::sqlite::SqliteRow),
+    Sqlite(crate::backend::LiteRow),
     /// A PostgreSQL row.
     Postgres(sqlx::postgres::PgRow),
     /// A MySQL/MariaDB row.
@@ -34,7 +34,7 @@ impl Row {
     /// The name of column `idx` (for error messages).
     pub fn column_name(&self, idx: usize) -> String {
         let name = match self {
-            Row::Sqlite(r) => r.columns().get(idx).map(|c| c.name().to_string()),
+            Row::Sqlite(r) => r.column_name(idx).map(str::to_string),
             Row::Postgres(r) => r.columns().get(idx).map(|c| c.name().to_string()),
             Row::MySql(r) => r.columns().get(idx).map(|c| c.name().to_string()),
         };
@@ -44,7 +44,9 @@ impl Row {
     /// Whether column `idx` is NULL (or missing).
     pub fn is_null(&self, idx: usize) -> bool {
         match self {
-            Row::Sqlite(r) => r.try_get_raw(idx).map(|v| v.is_null()).unwrap_or(true),
+            Row::Sqlite(r) => r
+                .value(idx)
+                .is_none_or(|v| *v == rusqlite::types::Value::Null),
             Row::Postgres(r) => r.try_get_raw(idx).map(|v| v.is_null()).unwrap_or(true),
             Row::MySql(r) => r.try_get_raw(idx).map(|v| v.is_null()).unwrap_or(true),
         }
@@ -105,7 +107,16 @@ impl Row {
             }};
         }
         match self {
-            Row::Sqlite(r) => try_types!(r),
+            Row::Sqlite(r) => {
+                use rusqlite::types::Value as V;
+                match r.value(idx) {
+                    Some(V::Integer(i)) => J::from(*i),
+                    Some(V::Real(f)) => J::from(*f),
+                    Some(V::Text(t)) => J::String(t.clone()),
+                    Some(V::Blob(b)) => J::from(b.clone()),
+                    Some(V::Null) | None => J::Null,
+                }
+            }
             Row::Postgres(r) => {
                 // NUMERIC (and SUM/AVG of integers) come back as decimals.
                 if let Ok(v) = r.try_get::<rust_decimal::Decimal, _>(idx) {
@@ -236,7 +247,7 @@ impl Row {
             };
         }
         let direct = match self {
-            Row::Sqlite(r) => ints!(r),
+            Row::Sqlite(r) => r.get::<i64>(idx).ok(),
             Row::Postgres(r) => ints!(r),
             Row::MySql(r) => ints!(r),
         };
@@ -254,7 +265,7 @@ impl Row {
             };
         }
         let direct = match self {
-            Row::Sqlite(r) => floats!(r),
+            Row::Sqlite(r) => r.get::<f64>(idx).ok(),
             Row::Postgres(r) => floats!(r),
             Row::MySql(r) => floats!(r),
         };
@@ -267,7 +278,7 @@ impl Row {
     fn decimal(&self, idx: usize) -> Option<rust_decimal::Decimal> {
         rust_decimal::Decimal::decode(self, idx).ok().or_else(|| {
             let i = match self {
-                Row::Sqlite(r) => r.try_get::<i64, _>(idx).ok(),
+                Row::Sqlite(r) => r.get::<i64>(idx).ok(),
                 Row::Postgres(r) => r.try_get::<i64, _>(idx).ok(),
                 Row::MySql(r) => r.try_get::<i64, _>(idx).ok(),
             };

@@ -5,13 +5,14 @@
 use std::sync::{Arc, Mutex};
 
 use crate::backend::db::Pool;
+use crate::backend::lite::LiteConn;
 use crate::backend::pool::Pooled;
 use crate::backend::{Backend, Conn, Db};
 use crate::error::{Error, Result};
 use futures_util::future::BoxFuture;
 
 pub(crate) enum TxConn {
-    Sqlite(Pooled<sqlx::SqliteConnection>),
+    Sqlite(Box<Pooled<LiteConn>>),
     Postgres(Pooled<sqlx::PgConnection>),
     MySql(Pooled<sqlx::MySqlConnection>),
 }
@@ -93,7 +94,7 @@ impl Db {
     /// the caller restores the settings.
     pub(crate) async fn begin_with_setup(&self, setup: &[&str]) -> Result<Tx> {
         let conn = match self.inner.pool() {
-            Pool::Sqlite(p) => TxConn::Sqlite(p.acquire().await?),
+            Pool::Sqlite(p) => TxConn::Sqlite(Box::new(p.acquire().await?)),
             Pool::Postgres(p) => TxConn::Postgres(p.acquire().await?),
             Pool::MySql(p) => TxConn::MySql(p.acquire().await?),
         };

@@ -66,11 +66,10 @@ macro_rules! native {
             fn decode(row: &Row, idx: usize) -> Result<Self> {
                 use sqlx::Row as _;
                 match row {
-                    Row::Sqlite(r) => r.try_get::<$ty, _>(idx),
-                    Row::Postgres(r) => r.try_get::<$ty, _>(idx),
-                    Row::MySql(r) => r.try_get::<$ty, _>(idx),
+                    Row::Sqlite(r) => r.get::<$ty>(idx).map_err(|e| decode_error(row, idx, e)),
+                    Row::Postgres(r) => r.try_get::<$ty, _>(idx).map_err(|e| decode_error(row, idx, e)),
+                    Row::MySql(r) => r.try_get::<$ty, _>(idx).map_err(|e| decode_error(row, idx, e)),
                 }
-                .map_err(|e| decode_error(row, idx, e))
             }
             fn placeholder() -> Self {
                 <$ty>::default()
@@ -106,7 +105,7 @@ impl FieldType for bool {
     fn decode(row: &Row, idx: usize) -> Result<Self> {
         use sqlx::Row as _;
         match row {
-            Row::Sqlite(r) => r.try_get::<bool, _>(idx),
+            Row::Sqlite(r) => return r.get::<bool>(idx).map_err(|e| decode_error(row, idx, e)),
             Row::Postgres(r) => r.try_get::<bool, _>(idx),
             // MySQL/MariaDB report BOOL columns as TINYINT; expressions as BIGINT.
             Row::MySql(r) => r
@@ -134,7 +133,7 @@ impl FieldType for chrono::DateTime<chrono::Utc> {
     fn decode(row: &Row, idx: usize) -> Result<Self> {
         use sqlx::Row as _;
         match row {
-            Row::Sqlite(r) => r.try_get::<Self, _>(idx),
+            Row::Sqlite(r) => return r.get::<Self>(idx).map_err(|e| decode_error(row, idx, e)),
             Row::Postgres(r) => r.try_get::<Self, _>(idx),
             Row::MySql(r) => r.try_get::<Self, _>(idx).or_else(|_| {
                 r.try_get::<chrono::NaiveDateTime, _>(idx)
@@ -171,14 +170,12 @@ impl FieldType for rust_decimal::Decimal {
         match row {
             // SQLite has no decimal type: NUMERIC columns hand back integers, reals or text.
             Row::Sqlite(r) => {
-                if let Ok(s) = r.try_get::<String, _>(idx) {
+                if let Ok(s) = r.get::<String>(idx) {
                     s.parse().map_err(|e| decode_error(row, idx, e))
-                } else if let Ok(i) = r.try_get::<i64, _>(idx) {
+                } else if let Ok(i) = r.get::<i64>(idx) {
                     Ok(rust_decimal::Decimal::from(i))
                 } else {
-                    let f = r
-                        .try_get::<f64, _>(idx)
-                        .map_err(|e| decode_error(row, idx, e))?;
+                    let f = r.get::<f64>(idx).map_err(|e| decode_error(row, idx, e))?;
                     f.to_string().parse().map_err(|e| decode_error(row, idx, e))
                 }
             }
@@ -209,7 +206,7 @@ impl FieldType for serde_json::Value {
     fn decode(row: &Row, idx: usize) -> Result<Self> {
         use sqlx::Row as _;
         match row {
-            Row::Sqlite(r) => r.try_get::<Self, _>(idx),
+            Row::Sqlite(r) => return r.get::<Self>(idx).map_err(|e| decode_error(row, idx, e)),
             Row::Postgres(r) => r.try_get::<Self, _>(idx),
             // MariaDB's JSON is LONGTEXT: read the text and parse it.
             Row::MySql(r) => r.try_get::<Self, _>(idx).or_else(|_| {

@@ -1,0 +1,667 @@
+//! SQLite connections (rusqlite), run on the calling thread.
+//!
+//! sqlx's SQLite driver gives every connection a worker thread and sends each statement
+//! there and its rows back: two thread hops per query, which cost more than a point
+//! query itself. SQLite is a library, so Trellis calls it where the query is made:
+//!
+//! - a statement runs inline on the async worker thread, as long as it is quick: a
+//!   progress handler counts SQLite's virtual-machine steps, and a statement that runs
+//!   past the budget (about a millisecond of work) is interrupted and run again under
+//!   [`tokio::task::block_in_place`], so the other tasks of that worker move to another
+//!   thread while it runs. Only statements whose interruption has no effect are cut
+//!   short (reads, and any statement outside an explicit transaction, which SQLite rolls
+//!   back as a whole); a write inside a transaction runs to its end inline;
+//! - a statement that has to wait for a lock (`SQLITE_BUSY`: another connection is
+//!   writing) does not wait inline either: it is run again under `block_in_place` with
+//!   the busy timeout (10 s), as sqlx's worker thread would wait;
+//! - prepared statements are cached per connection, values are always bound parameters,
+//!   and they are stored as sqlx stored them (dates as ISO text, UUIDs as 16-byte blobs,
+//!   decimals and JSON as text), so databases written by earlier versions read the same.
+//!
+//! On a current-thread runtime (tests) "off the event loop" is simply inline.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, Value as Lv, ValueRef};
+use sea_query::{OptionEnum, Value};
+
+use crate::backend::ExecResult;
+
+/// Progress-handler period, in SQLite virtual-machine instructions.
+const TICK_OPS: i32 = 4_000;
+/// Ticks a statement may run inline before it is moved off the event loop (~1 ms).
+const INLINE_TICKS: u32 = 100;
+
+/// Where and how to open connections (from a `sqlite:` URL).
+#[derive(Debug, Clone)]
+pub(crate) struct LiteOptions {
+    /// `None`: an in-memory database (one per connection; the pool keeps exactly one).
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) flags: rusqlite::OpenFlags,
+    pub(crate) busy_timeout: Duration,
+}
+
+impl LiteOptions {
+    /// Parse `sqlite://relative.db`, `sqlite:///absolute.db`, `sqlite:file.db`,
+    /// `sqlite::memory:`, with an optional `?mode=ro|rw|rwc|memory`.
+    pub(crate) fn parse(url: &str) -> Result<LiteOptions, String> {
+        let rest = url
+            .get(..7)
+            .filter(|s| s.eq_ignore_ascii_case("sqlite:"))
+            .map(|_| &url[7..])
+            .ok_or_else(|| "a SQLite URL starts with sqlite:".to_string())?;
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        use rusqlite::OpenFlags as F;
+        let mut flags = F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE;
+        let mut memory = path == ":memory:" || path.is_empty();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match (key, value) {
+                ("mode", "ro") => flags = F::SQLITE_OPEN_READ_ONLY,
+                ("mode", "rw") => flags = F::SQLITE_OPEN_READ_WRITE,
+                ("mode", "rwc") => flags = F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
+                ("mode", "memory") => memory = true,
+                ("mode", other) => {
+                    return Err(format!(
+                        "unknown mode {other:?} (use ro, rw, rwc or memory)"
+                    ));
+                }
+                (other, _) => return Err(format!("unknown SQLite URL option {other:?}")),
+            }
+        }
+        flags |= F::SQLITE_OPEN_NO_MUTEX | F::SQLITE_OPEN_URI;
+        Ok(LiteOptions {
+            path: (!memory).then(|| PathBuf::from(path)),
+            flags,
+            busy_timeout: Duration::from_secs(10),
+        })
+    }
+
+    /// Whether this is an in-memory database.
+    pub(crate) fn is_memory(&self) -> bool {
+        self.path.is_none()
+    }
+}
+
+/// State shared with the connection's progress handler.
+#[derive(Default)]
+struct Budget {
+    ticks: AtomicU32,
+    interruptible: AtomicBool,
+    retrying: AtomicBool,
+}
+
+impl Budget {
+    /// Let the progress handler cut the prepared statement short once past the budget,
+    /// if interrupting it has no effect (and this is not already the off-loop retry).
+    fn arm(&self, can_be_cut: bool) {
+        let arm = can_be_cut && !self.retrying.load(Ordering::Relaxed);
+        self.interruptible.store(arm, Ordering::Relaxed);
+    }
+}
+
+/// One SQLite connection.
+pub(crate) struct LiteConn {
+    conn: rusqlite::Connection,
+    budget: Arc<Budget>,
+    busy_timeout: Duration,
+}
+
+impl LiteConn {
+    /// Open a connection: foreign keys on; for a file, WAL journal and
+    /// `synchronous = NORMAL` (as Django recommends for SQLite in production).
+    pub(crate) fn open(opts: &LiteOptions) -> Result<LiteConn, sqlx::Error> {
+        let conn = match &opts.path {
+            Some(path) => rusqlite::Connection::open_with_flags(path, opts.flags),
+            None => rusqlite::Connection::open_in_memory_with_flags(opts.flags),
+        }
+        .map_err(lite_error)?;
+        let setup = if opts.path.is_some() {
+            "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+        } else {
+            "PRAGMA foreign_keys = ON;"
+        };
+        conn.execute_batch(setup).map_err(lite_error)?;
+        conn.busy_timeout(Duration::ZERO).map_err(lite_error)?;
+        conn.set_prepared_statement_cache_capacity(128);
+        let budget = Arc::new(Budget::default());
+        let b = budget.clone();
+        conn.progress_handler(
+            TICK_OPS,
+            Some(move || {
+                let ticks = b.ticks.fetch_add(1, Ordering::Relaxed) + 1;
+                ticks > INLINE_TICKS && b.interruptible.load(Ordering::Relaxed)
+            }),
+        )
+        .map_err(lite_error)?;
+        Ok(LiteConn {
+            conn,
+            budget,
+            busy_timeout: opts.busy_timeout,
+        })
+    }
+
+    /// Run `f` inline; if it was interrupted for running long or found the database
+    /// locked, run it again off the event loop, waiting for locks.
+    fn run<T>(
+        &mut self,
+        mut f: impl FnMut(&rusqlite::Connection, &Budget) -> rusqlite::Result<T>,
+    ) -> Result<T, sqlx::Error> {
+        let budget = &*self.budget;
+        budget.ticks.store(0, Ordering::Relaxed);
+        budget.interruptible.store(false, Ordering::Relaxed);
+        budget.retrying.store(false, Ordering::Relaxed);
+        match f(&self.conn, budget) {
+            Err(e) if retry_off_loop(&e) => {
+                budget.retrying.store(true, Ordering::Relaxed);
+                budget.interruptible.store(false, Ordering::Relaxed);
+                let conn = &self.conn;
+                let timeout = self.busy_timeout;
+                off_loop(|| {
+                    conn.busy_timeout(timeout)?;
+                    let result = f(conn, budget);
+                    conn.busy_timeout(Duration::ZERO)?;
+                    result
+                })
+                .map_err(lite_error)
+            }
+            other => other.map_err(lite_error),
+        }
+    }
+
+    /// Run a query and collect its rows.
+    pub(crate) fn query(
+        &mut self,
+        sql: &str,
+        values: &[Value],
+    ) -> Result<Vec<LiteRow>, sqlx::Error> {
+        self.query_limit(sql, values, usize::MAX)
+    }
+
+    /// Run a query and collect at most `limit` rows.
+    pub(crate) fn query_limit(
+        &mut self,
+        sql: &str,
+        values: &[Value],
+        limit: usize,
+    ) -> Result<Vec<LiteRow>, sqlx::Error> {
+        self.run(|conn, budget| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            budget.arm(conn.is_autocommit() || stmt.readonly());
+            bind(&mut stmt, values)?;
+            let n = stmt.column_count();
+            let columns: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
+            let mut rows = stmt.raw_query();
+            let mut out = Vec::new();
+            while out.len() < limit {
+                let Some(row) = rows.next()? else { break };
+                let values = read_row(row, n)?;
+                out.push(LiteRow {
+                    columns: columns.clone(),
+                    values,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Run a query on a blocking thread, handing each row to `each` as it is read (until
+    /// it returns `false`): waits for locks, never cut short.
+    pub(crate) fn query_each(
+        &mut self,
+        sql: &str,
+        values: &[Value],
+        mut each: impl FnMut(LiteRow) -> bool,
+    ) -> Result<(), sqlx::Error> {
+        self.budget.interruptible.store(false, Ordering::Relaxed);
+        self.budget.retrying.store(true, Ordering::Relaxed);
+        let conn = &self.conn;
+        conn.busy_timeout(self.busy_timeout).map_err(lite_error)?;
+        let result = (|| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            bind(&mut stmt, values)?;
+            let n = stmt.column_count();
+            let columns: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
+            let mut rows = stmt.raw_query();
+            while let Some(row) = rows.next()? {
+                let values = read_row(row, n)?;
+                let row = LiteRow {
+                    columns: columns.clone(),
+                    values,
+                };
+                if !each(row) {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        conn.busy_timeout(Duration::ZERO).map_err(lite_error)?;
+        result.map_err(lite_error)
+    }
+
+    /// Run a statement with bound values.
+    pub(crate) fn execute(
+        &mut self,
+        sql: &str,
+        values: &[Value],
+    ) -> Result<ExecResult, sqlx::Error> {
+        self.run(|conn, budget| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            budget.arm(conn.is_autocommit() || stmt.readonly());
+            bind(&mut stmt, values)?;
+            // Step through any rows (`INSERT ... RETURNING` run as a statement).
+            let mut rows = stmt.raw_query();
+            while rows.next()?.is_some() {}
+            Ok(ExecResult {
+                rows_affected: conn.changes(),
+                last_insert_id: Some(conn.last_insert_rowid()),
+            })
+        })
+    }
+
+    /// Run SQL without parameters (one or more statements; rows ignored).
+    pub(crate) fn execute_raw(&mut self, sql: &str) -> Result<ExecResult, sqlx::Error> {
+        // Transaction control and DDL are never cut short.
+        self.run(|conn, _| {
+            conn.execute_batch(sql)?;
+            Ok(ExecResult {
+                rows_affected: conn.changes(),
+                last_insert_id: Some(conn.last_insert_rowid()),
+            })
+        })
+    }
+}
+
+/// Whether an error means "run it again off the event loop".
+fn retry_off_loop(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::OperationInterrupted)
+    )
+}
+
+/// Run blocking `f` without stalling the tasks of this async worker: under
+/// `block_in_place` on a multi-thread runtime, else (current-thread runtime, no runtime)
+/// inline.
+fn off_loop<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// The `n` values of a row, owned.
+fn read_row(row: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Vec<Lv>> {
+    let mut values = Vec::with_capacity(n);
+    for i in 0..n {
+        values.push(match row.get_ref(i)? {
+            ValueRef::Null => Lv::Null,
+            ValueRef::Integer(v) => Lv::Integer(v),
+            ValueRef::Real(v) => Lv::Real(v),
+            ValueRef::Text(t) => Lv::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Lv::Blob(b.to_vec()),
+        });
+    }
+    Ok(values)
+}
+
+fn bind(stmt: &mut rusqlite::Statement<'_>, values: &[Value]) -> rusqlite::Result<()> {
+    for (i, v) in values.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, Param(v))?;
+    }
+    Ok(())
+}
+
+/// A sea-query value as a SQLite parameter, stored as sqlx stored it.
+struct Param<'a>(&'a Value);
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        use ToSqlOutput::{Borrowed, Owned};
+        fn int(v: Option<i64>) -> Option<ToSqlOutput<'static>> {
+            v.map(|i| ToSqlOutput::Owned(Lv::Integer(i)))
+        }
+        fn text(v: Option<String>) -> Option<ToSqlOutput<'static>> {
+            v.map(|s| ToSqlOutput::Owned(Lv::Text(s)))
+        }
+        let out = match self.0 {
+            Value::Bool(v) => int(v.map(i64::from)),
+            Value::TinyInt(v) => int(v.map(i64::from)),
+            Value::SmallInt(v) => int(v.map(i64::from)),
+            Value::Int(v) => int(v.map(i64::from)),
+            Value::BigInt(v) => int(*v),
+            Value::TinyUnsigned(v) => int(v.map(i64::from)),
+            Value::SmallUnsigned(v) => int(v.map(i64::from)),
+            Value::Unsigned(v) => int(v.map(i64::from)),
+            Value::BigUnsigned(v) => match v {
+                Some(u) => Some(Owned(Lv::Integer(i64::try_from(*u).map_err(|_| {
+                    rusqlite::Error::ToSqlConversionFailure(
+                        format!("{u} does not fit SQLite's 64-bit integers").into(),
+                    )
+                })?))),
+                None => None,
+            },
+            Value::Float(v) => v.map(|f| Owned(Lv::Real(f64::from(f)))),
+            Value::Double(v) => v.map(|f| Owned(Lv::Real(f))),
+            Value::String(v) => v.as_deref().map(|s| Borrowed(ValueRef::Text(s.as_bytes()))),
+            Value::Enum(OptionEnum::Some(e)) => Some(Borrowed(ValueRef::Text(e.value.as_bytes()))),
+            Value::Enum(OptionEnum::None(_)) => None,
+            Value::Char(v) => text(v.map(String::from)),
+            Value::Bytes(v) => v.as_deref().map(|b| Borrowed(ValueRef::Blob(b))),
+            Value::Json(v) => text(
+                v.as_deref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
+            ),
+            Value::ChronoDate(v) => text(v.map(|d| d.format("%F").to_string())),
+            Value::ChronoTime(v) => text(v.map(|t| t.format("%T%.f").to_string())),
+            Value::ChronoDateTime(v) => text(v.map(|t| t.format("%F %T%.f").to_string())),
+            Value::ChronoDateTimeUtc(v) => text(v.map(rfc3339)),
+            Value::ChronoDateTimeLocal(v) => text(v.map(rfc3339)),
+            Value::ChronoDateTimeWithTimeZone(v) => text(v.map(rfc3339)),
+            Value::Uuid(v) => v.as_ref().map(|u| Borrowed(ValueRef::Blob(u.as_bytes()))),
+            Value::Decimal(v) => text(v.map(|d| d.to_string())),
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    format!("SQLite cannot store {other:?}").into(),
+                ));
+            }
+        };
+        Ok(out.unwrap_or(Owned(Lv::Null)))
+    }
+}
+
+fn rfc3339<Tz: chrono::TimeZone>(t: chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
+/// A row read from SQLite: the column names (shared by the rows of one query) and the
+/// values.
+#[derive(Debug, Clone)]
+pub struct LiteRow {
+    columns: Arc<[Box<str>]>,
+    values: Vec<Lv>,
+}
+
+impl LiteRow {
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The name of column `idx`.
+    pub fn column_name(&self, idx: usize) -> Option<&str> {
+        self.columns.get(idx).map(|c| &**c)
+    }
+
+    /// The value of column `idx` as SQLite stores it.
+    pub fn value(&self, idx: usize) -> Option<&rusqlite::types::Value> {
+        self.values.get(idx)
+    }
+
+    /// Column `idx` decoded as `T`.
+    pub(crate) fn get<T: LiteDecode>(&self, idx: usize) -> Result<T, String> {
+        match self.values.get(idx) {
+            Some(v) => T::lite_decode(v),
+            None => Err(format!(
+                "no column #{idx} (the row has {})",
+                self.values.len()
+            )),
+        }
+    }
+}
+
+/// A Rust type read from a SQLite value (the conversions sqlx's SQLite driver made).
+pub(crate) trait LiteDecode: Sized {
+    fn lite_decode(v: &Lv) -> Result<Self, String>;
+}
+
+fn mismatch(v: &Lv, want: &str) -> String {
+    let got = match v {
+        Lv::Null => "NULL",
+        Lv::Integer(_) => "INTEGER",
+        Lv::Real(_) => "REAL",
+        Lv::Text(_) => "TEXT",
+        Lv::Blob(_) => "BLOB",
+    };
+    format!("a {got} value cannot be read as {want}")
+}
+
+macro_rules! lite_int {
+    ($($t:ty),*) => {$(
+        impl LiteDecode for $t {
+            fn lite_decode(v: &Lv) -> Result<Self, String> {
+                match v {
+                    Lv::Integer(i) => <$t>::try_from(*i)
+                        .map_err(|_| format!("{i} is out of range for {}", stringify!($t))),
+                    other => Err(mismatch(other, stringify!($t))),
+                }
+            }
+        }
+    )*};
+}
+lite_int!(i16, i32, i64);
+
+impl LiteDecode for bool {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        match v {
+            Lv::Integer(i) => Ok(*i != 0),
+            other => Err(mismatch(other, "bool")),
+        }
+    }
+}
+
+impl LiteDecode for f64 {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        match v {
+            Lv::Real(f) => Ok(*f),
+            Lv::Integer(i) => Ok(*i as f64),
+            other => Err(mismatch(other, "f64")),
+        }
+    }
+}
+
+impl LiteDecode for f32 {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        f64::lite_decode(v).map(|f| f as f32)
+    }
+}
+
+impl LiteDecode for String {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        match v {
+            Lv::Text(s) => Ok(s.clone()),
+            other => Err(mismatch(other, "text")),
+        }
+    }
+}
+
+impl LiteDecode for Vec<u8> {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        match v {
+            Lv::Blob(b) => Ok(b.clone()),
+            Lv::Text(s) => Ok(s.as_bytes().to_vec()),
+            other => Err(mismatch(other, "bytes")),
+        }
+    }
+}
+
+fn text<'a>(v: &'a Lv, want: &str) -> Result<&'a str, String> {
+    match v {
+        Lv::Text(s) => Ok(s),
+        other => Err(mismatch(other, want)),
+    }
+}
+
+impl LiteDecode for chrono::NaiveDate {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        let s = text(v, "a date")?;
+        chrono::NaiveDate::parse_from_str(s, "%F").map_err(|e| format!("invalid date {s:?}: {e}"))
+    }
+}
+
+impl LiteDecode for chrono::NaiveTime {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        let s = text(v, "a time")?;
+        ["%T%.f", "%R"]
+            .iter()
+            .find_map(|f| chrono::NaiveTime::parse_from_str(s, f).ok())
+            .ok_or_else(|| format!("invalid time {s:?}"))
+    }
+}
+
+impl LiteDecode for chrono::NaiveDateTime {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        chrono::DateTime::<chrono::Utc>::lite_decode(v).map(|d| d.naive_utc())
+    }
+}
+
+impl LiteDecode for chrono::DateTime<chrono::Utc> {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+        match v {
+            Lv::Text(s) => {
+                if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+                    return Ok(d.with_timezone(&Utc));
+                }
+                for f in [
+                    "%F %T%.f%:z",
+                    "%F %T%.fZ",
+                    "%FT%T%.f%:z",
+                    "%FT%T%.fZ",
+                    "%F %R%:z",
+                ] {
+                    if let Ok(d) = DateTime::parse_from_str(s, f) {
+                        return Ok(d.with_timezone(&Utc));
+                    }
+                }
+                // Without an offset: UTC, as sqlx read it.
+                for f in ["%F %T%.f", "%FT%T%.f", "%F %R", "%FT%R"] {
+                    if let Ok(d) = NaiveDateTime::parse_from_str(s, f) {
+                        return Ok(d.and_utc());
+                    }
+                }
+                Err(format!("invalid date-time {s:?}"))
+            }
+            Lv::Integer(i) => Utc
+                .timestamp_opt(*i, 0)
+                .single()
+                .ok_or_else(|| format!("invalid timestamp {i}")),
+            Lv::Real(julian) => {
+                let secs = (julian - 2_440_587.5) * 86_400.0;
+                if !secs.is_finite() {
+                    return Err(format!("invalid Julian day {julian}"));
+                }
+                Utc.timestamp_opt(secs.trunc() as i64, (secs.fract().abs() * 1e9) as u32)
+                    .single()
+                    .ok_or_else(|| format!("invalid Julian day {julian}"))
+            }
+            other => Err(mismatch(other, "a date-time")),
+        }
+    }
+}
+
+impl LiteDecode for uuid::Uuid {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        match v {
+            Lv::Blob(b) => uuid::Uuid::from_slice(b).map_err(|e| format!("invalid UUID: {e}")),
+            Lv::Text(s) => uuid::Uuid::parse_str(s).map_err(|e| format!("invalid UUID {s:?}: {e}")),
+            other => Err(mismatch(other, "a UUID")),
+        }
+    }
+}
+
+impl LiteDecode for serde_json::Value {
+    fn lite_decode(v: &Lv) -> Result<Self, String> {
+        match v {
+            Lv::Text(s) => serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}")),
+            Lv::Blob(b) => serde_json::from_slice(b).map_err(|e| format!("invalid JSON: {e}")),
+            Lv::Integer(i) => Ok((*i).into()),
+            Lv::Real(f) => Ok((*f).into()),
+            Lv::Null => Ok(serde_json::Value::Null),
+        }
+    }
+}
+
+/// A SQLite error, as the driver-independent [`sqlx::error::DatabaseError`] the ORM's
+/// [`Error::Database`](crate::Error::Database) carries for every backend.
+#[derive(Debug)]
+pub struct LiteError {
+    /// SQLite's extended result code, when SQLite reported the error.
+    code: Option<i32>,
+    message: String,
+}
+
+impl std::fmt::Display for LiteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.code {
+            Some(code) => write!(f, "(code: {code}) {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for LiteError {}
+
+impl sqlx::error::DatabaseError for LiteError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        self.code.map(|c| Cow::Owned(c.to_string()))
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> sqlx::error::ErrorKind {
+        use sqlx::error::ErrorKind;
+        // Extended result codes of SQLITE_CONSTRAINT.
+        match self.code {
+            Some(2067 | 1555) => ErrorKind::UniqueViolation,
+            Some(787) => ErrorKind::ForeignKeyViolation,
+            Some(1299) => ErrorKind::NotNullViolation,
+            Some(275) => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// A rusqlite error as the ORM's database error.
+pub(crate) fn lite_error(e: rusqlite::Error) -> sqlx::Error {
+    let (code, message) = match &e {
+        rusqlite::Error::SqliteFailure(f, msg) => (
+            Some(f.extended_code),
+            msg.clone().unwrap_or_else(|| f.to_string()),
+        ),
+        other => (None, other.to_string()),
+    };
+    sqlx::Error::Database(Box::new(LiteError { code, message }))
+}
