@@ -2,13 +2,6 @@
 //! compression machinery entirely when it does not, while still sending
 //! `Vary: Accept-Encoding` on compressible responses (as Django's GZipMiddleware does).
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use axum::body::Body;
-use axum::extract::Request;
 use axum::response::Response;
 use http::{HeaderValue, header};
 use tower_http::compression::predicate::Predicate;
@@ -53,106 +46,44 @@ impl Predicate for GzipPredicate {
 
 static PREDICATE: GzipPredicate = GzipPredicate;
 
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct GzipLayer;
-
-impl<S> tower::Layer<S> for GzipLayer {
-    type Service = Gzip<S>;
-    fn layer(&self, inner: S) -> Gzip<S> {
-        Gzip { inner }
-    }
-}
-
-fn compression<S>(inner: S) -> Compression<S, GzipPredicate> {
+/// tower-http's compression around `inner`, for a request that accepts gzip.
+pub(crate) fn compression<S>(inner: S) -> Compression<S, GzipPredicate> {
     tower::Layer::layer(
         &CompressionLayer::new().gzip(true).compress_when(PREDICATE),
         inner,
     )
 }
 
-/// One inner service (cloning the stack clones one copy of it); tower-http's compression
-/// is put around a clone of it only for requests that accept gzip.
-#[derive(Clone)]
-pub(crate) struct Gzip<S> {
-    inner: S,
+/// Whether one `Accept-Encoding` value takes gzip (`gzip` or `*`).
+pub(crate) fn accepts_gzip(value: &HeaderValue) -> bool {
+    value
+        .to_str()
+        .is_ok_and(|s| s.contains("gzip") || s.contains('*'))
 }
 
-fn accepts_gzip(req: &Request) -> bool {
-    req.headers()
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .any(|v| {
-            v.to_str()
-                .is_ok_and(|s| s.contains("gzip") || s.contains('*'))
+/// The response to a client that takes no gzip: `Vary: Accept-Encoding` when it would
+/// have been compressed, unless a `Vary` already names it.
+pub(crate) fn add_vary(resp: &mut Response) {
+    if PREDICATE.should_compress(resp) && !varies_on_encoding(resp.headers()) {
+        resp.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+}
+
+/// Whether a `Vary` value names `Accept-Encoding` (in any case). A response has a few
+/// headers: going through them is cheaper than hashing the name.
+fn varies_on_encoding(h: &http::HeaderMap) -> bool {
+    let names = |v: &HeaderValue| {
+        v.to_str().is_ok_and(|s| {
+            s.as_bytes()
+                .windows(ENCODING.len())
+                .any(|w| w.eq_ignore_ascii_case(ENCODING))
         })
-}
-
-impl<S> tower::Service<Request> for Gzip<S>
-where
-    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future =
-        GzipFuture<S::Future, <Compression<S, GzipPredicate> as tower::Service<Request>>::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        if accepts_gzip(&req) {
-            // The inner service was ready (above), and so is a clone of it: every service
-            // under the default stack is always ready.
-            GzipFuture::Compress {
-                fut: compression(self.inner.clone()).call(req),
-            }
-        } else {
-            GzipFuture::Plain {
-                fut: self.inner.call(req),
-                check: true,
-            }
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = GzipProj]
-    pub(crate) enum GzipFuture<P, C> {
-        Plain { #[pin] fut: P, check: bool },
-        Compress { #[pin] fut: C },
-    }
-}
-
-impl<P, C, B> Future for GzipFuture<P, C>
-where
-    P: Future<Output = Result<Response, Infallible>>,
-    C: Future<Output = Result<http::Response<B>, Infallible>>,
-    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    type Output = Result<Response, Infallible>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            GzipProj::Plain { fut, check } => {
-                let Ok(mut resp) = std::task::ready!(fut.poll(cx));
-                if std::mem::take(check)
-                    && PREDICATE.should_compress(&resp)
-                    && !resp.headers().get_all(header::VARY).iter().any(|v| {
-                        v.to_str()
-                            .is_ok_and(|s| s.to_ascii_lowercase().contains("accept-encoding"))
-                    })
-                {
-                    resp.headers_mut()
-                        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
-                }
-                Poll::Ready(Ok(resp))
-            }
-            GzipProj::Compress { fut } => {
-                let Ok(resp) = std::task::ready!(fut.poll(cx));
-                Poll::Ready(Ok(resp.map(Body::new)))
-            }
-        }
+    };
+    const ENCODING: &[u8] = b"accept-encoding";
+    if h.keys_len() <= 8 {
+        h.iter().any(|(n, v)| *n == header::VARY && names(v))
+    } else {
+        h.get_all(header::VARY).iter().any(names)
     }
 }

@@ -62,14 +62,17 @@ fn is_header_text(v: &[u8]) -> bool {
     v.iter().all(|&b| b == b'\t' || (32..127).contains(&b))
 }
 
-/// Answer 400 unless the request's host is allowed.
+/// Answer 400 unless the request's host (its URI's authority, else `host_header`, its
+/// first `Host` header) is allowed.
 #[allow(clippy::result_large_err)]
-pub(crate) fn check_host(req: &Request, allowed: &[String]) -> Result<(), Response> {
+pub(crate) fn check_host(
+    req: &Request,
+    host_header: Option<&http::HeaderValue>,
+    allowed: &[String],
+) -> Result<(), Response> {
     let host = match req.uri().authority() {
         Some(a) => Some(a.as_str().as_bytes()),
-        None => req
-            .headers()
-            .get(http::header::HOST)
+        None => host_header
             .map(|h| h.as_bytes())
             .filter(|h| is_header_text(h)),
     };

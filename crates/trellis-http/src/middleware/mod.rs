@@ -21,8 +21,8 @@
 //! | 8 | request timeout | 408 after the limit | `request_timeout_secs` (30; 0 = off) |
 //! | 9 | GZip | compresses bodies of 200 bytes or more, `Vary: Accept-Encoding` | `gzip` |
 //!
-//! (Request id, HTTPS redirect, allowed hosts, body limit and the security headers run as
-//! one layer; the table gives their order inside it.)
+//! (Everything but the access log runs as one service with one future; the table gives
+//! their order inside it.)
 //!
 //! Outside the stack, and on whether or not the stack is: when the `server_header` setting
 //! is set (`TRELLIS_SERVER_HEADER`; unset by default, as Django), every response without a
@@ -53,10 +53,10 @@
 
 mod compress;
 mod defaults;
-mod hook;
 mod hosts;
 mod panic;
 mod security;
+mod service;
 mod stack;
 mod timeout;
 

@@ -33,60 +33,9 @@ pub(crate) fn panic_response(err: Box<dyn Any + Send + 'static>, debug: bool) ->
     resp
 }
 
-/// Catches panics of the inner service (in `call` and while polling) and answers 500
-/// ([`panic_response`]); the response body type is left alone (no re-boxing).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CatchPanicLayer {
-    pub(crate) debug: bool,
-}
-
-impl<S> tower::Layer<S> for CatchPanicLayer {
-    type Service = CatchPanic<S>;
-    fn layer(&self, inner: S) -> CatchPanic<S> {
-        CatchPanic {
-            inner,
-            debug: self.debug,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct CatchPanic<S> {
-    inner: S,
-    debug: bool,
-}
-
-impl<S> tower::Service<axum::extract::Request> for CatchPanic<S>
-where
-    S: tower::Service<
-            axum::extract::Request,
-            Response = Response,
-            Error = std::convert::Infallible,
-        >,
-{
-    type Response = Response;
-    type Error = std::convert::Infallible;
-    type Future = PanicFuture<S::Future>;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
-        let debug = self.debug;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.inner.call(req))) {
-            Ok(fut) => PanicFuture::Inner { fut, debug },
-            Err(e) => PanicFuture::Ready {
-                resp: Some(panic_response(e, debug)),
-            },
-        }
-    }
-}
-
 pin_project_lite::pin_project! {
+    /// A future whose panics (while polling) become 500 answers ([`panic_response`]), or
+    /// that answer made already (a panic while making the future). The handler's panic guard.
     #[project = PanicProj]
     pub(crate) enum PanicFuture<F> {
         Inner { #[pin] fut: F, debug: bool },

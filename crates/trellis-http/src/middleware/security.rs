@@ -83,14 +83,15 @@ impl SecurityPolicy {
 impl SecurityPolicy {
     /// Before the handler: the HTTPS redirect (an early answer), else whether the request is secure.
     #[allow(clippy::result_large_err)]
-    pub(crate) fn before(&self, req: &Request) -> Result<bool, Response> {
+    /// `host` is the request's first `Host` header.
+    pub(crate) fn before(
+        &self,
+        req: &Request,
+        host: Option<&HeaderValue>,
+    ) -> Result<bool, Response> {
         let secure = self.is_secure(req);
         if self.ssl_redirect && !secure {
-            let host = req
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
+            let host = host.and_then(|h| h.to_str().ok()).unwrap_or("localhost");
             let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
             // 301, as Django's SecurityMiddleware answers.
             let mut resp = Redirect::permanent(&format!("https://{host}{path}")).into_response();

@@ -13,11 +13,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::compress::GzipLayer;
 use super::defaults::Defaults;
-use super::hook::HookLayer;
-use super::panic::CatchPanicLayer;
-use super::timeout::TimeoutLayer;
+use super::service::DefaultStackLayer;
 use crate::app::{AppState, ContextLayer, HttpService};
 use crate::settings::Settings;
 
@@ -45,15 +42,18 @@ where
                 )
                 .into_inner()
         });
-        let timeout = (s.request_timeout_secs > 0).then(|| TimeoutLayer {
-            limit: Duration::from_secs(s.request_timeout_secs),
-        });
+        // Catch panic, the defaults, the request timeout and GZip as one service.
+        let stack = DefaultStackLayer {
+            defaults: Defaults::from_settings(s)?,
+            timeout: (s.request_timeout_secs > 0)
+                .then(|| Duration::from_secs(s.request_timeout_secs)),
+            gzip: s.gzip,
+            debug,
+        };
         Some(
             ServiceBuilder::new()
                 .option_layer(access_log)
-                .layer(CatchPanicLayer { debug })
-                .layer(HookLayer(Defaults::from_settings(s)?))
-                .option_layer(timeout)
+                .layer(stack)
                 .into_inner(),
         )
     } else {
@@ -74,11 +74,10 @@ where
             server.map(|v| SetResponseHeaderLayer::if_not_present(http::header::SERVER, v)),
         )
         .layer(ContextLayer { app: state })
+        // The handler-side future is not boxed under the stack: with the request timeout's
+        // timer boxed the futures are small enough that moving them costs less than an
+        // allocation.
         .option_layer(stack)
-        // GZip sits innermost. The handler-side future is not boxed under the stack any
-        // more: with the request timeout's timer boxed the nested futures are small enough
-        // that moving them costs less than an allocation.
-        .option_layer((s.default_middleware && s.gzip).then_some(GzipLayer))
         .service(inner);
     // Every layer here is always ready, and so are the dispatcher and an erased project
     // middleware chain (`HttpService` reports ready and drives readiness inside).

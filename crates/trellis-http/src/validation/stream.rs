@@ -811,6 +811,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Check<'_, V> {
             plan: self.plan,
             rules,
             key: Key::Unknown,
+            hint: 0,
             seen: 0,
         })
     }
@@ -888,6 +889,8 @@ struct Entries<'p, A> {
     plan: &'p Plan,
     rules: Option<&'p Rules>,
     key: Key,
+    /// The property expected next: the one after the previous key's.
+    hint: usize,
     seen: u64,
 }
 
@@ -906,13 +909,15 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Entries<'_, A> {
             seed,
             rules,
             key: &mut self.key,
+            hint: self.hint,
         })?;
         match next {
             Some(k) => {
-                if let Key::Property(i) = self.key
-                    && i < 64
-                {
-                    self.seen |= 1 << i;
+                if let Key::Property(i) = self.key {
+                    self.hint = i + 1;
+                    if i < 64 {
+                        self.seen |= 1 << i;
+                    }
                 }
                 Ok(Some(k))
             }
@@ -954,6 +959,8 @@ struct KeySeed<'a, 'p, K> {
     seed: K,
     rules: &'p Rules,
     key: &'a mut Key,
+    /// The property expected (see [`KeyVisitor::note`]).
+    hint: usize,
 }
 
 impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, '_, K> {
@@ -964,6 +971,7 @@ impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, '_, K> {
             de,
             rules: self.rules,
             key: self.key,
+            hint: self.hint,
         })
     }
 }
@@ -972,13 +980,14 @@ struct KeyDe<'a, 'p, D> {
     de: D,
     rules: &'p Rules,
     key: &'a mut Key,
+    hint: usize,
 }
 
 macro_rules! forward_key {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
         $(
             fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* v: V) -> Result<V::Value, D::Error> {
-                self.de.$method($($arg,)* KeyVisitor { v, rules: self.rules, key: self.key })
+                self.de.$method($($arg,)* KeyVisitor { v, rules: self.rules, key: self.key, hint: self.hint })
             }
         )*
     };
@@ -1001,11 +1010,20 @@ struct KeyVisitor<'a, 'p, V> {
     v: V,
     rules: &'p Rules,
     key: &'a mut Key,
+    hint: usize,
 }
 
 impl<V> KeyVisitor<'_, '_, V> {
     fn note(&mut self, name: &str) {
-        *self.key = match self.rules.properties.iter().position(|(p, _)| &**p == name) {
+        // Keys mostly come in the order the properties are declared: the one after the
+        // previous key's is tried first, which spares a search through the list for each
+        // key (property names are unique, so the answer is the same).
+        let properties = &self.rules.properties;
+        if properties.get(self.hint).is_some_and(|(p, _)| &**p == name) {
+            *self.key = Key::Property(self.hint);
+            return;
+        }
+        *self.key = match properties.iter().position(|(p, _)| &**p == name) {
             Some(i) => Key::Property(i),
             None => Key::Unknown,
         };
