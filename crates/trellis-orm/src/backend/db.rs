@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::Backend;
-use crate::backend::lite::{LiteConn, LiteOptions};
+use crate::backend::lite::{LiteConn, LiteOptions, WriteGate};
 use crate::backend::pool::{ConnPool, PoolOptions};
 use crate::error::{Error, Result};
 
@@ -59,6 +59,8 @@ pub(crate) struct DbInner {
     pool: std::sync::OnceLock<Pool>,
     pub(crate) backend: Backend,
     pub(crate) display_url: String,
+    /// SQLite: one writer at a time, queued in this process.
+    pub(crate) write_gate: WriteGate,
 }
 
 impl DbInner {
@@ -191,6 +193,7 @@ impl Db {
                 pool: std::sync::OnceLock::new(),
                 backend,
                 display_url,
+                write_gate: WriteGate::new(Duration::from_secs(10)),
             }),
         })
     }

@@ -105,10 +105,15 @@ impl From<Arc<str>> for Sql {
 /// `Result`) with `$e` bound to the `&mut` sqlx connection and `$variant` wrapping the
 /// driver's rows into [`Row`].
 macro_rules! on_conn {
-    ($self:expr, sqlite |$c:ident| $lite:expr, |$e:ident, $variant:ident| $body:expr) => {{
+    ($self:expr, sqlite($sql:expr) |$c:ident| $lite:expr, |$e:ident, $variant:ident| $body:expr) => {{
         match $self {
             Conn::Db(db) => match db.inner.pool() {
                 Pool::Sqlite(p) => {
+                    // Writers queue for the write lock before taking a connection.
+                    let _gate = match crate::backend::lite::is_read($sql) {
+                        true => None,
+                        false => Some(db.inner.write_gate.enter().await?),
+                    };
                     let mut guard = p.acquire().await?;
                     let $c = guard.conn();
                     $lite
@@ -206,7 +211,7 @@ impl<'a> Conn<'a> {
         let mut out = Vec::new();
         on_conn!(
             self,
-            sqlite | c | {
+            sqlite(sql.as_str()) | c | {
                 for row in c.query(sql.as_str(), &values.0)? {
                     out.push(f(Row::Sqlite(row))?);
                 }
@@ -242,7 +247,7 @@ impl<'a> Conn<'a> {
         tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
         let row = on_conn!(
             self,
-            sqlite | c | {
+            sqlite(sql.as_str()) | c | {
                 Ok::<_, crate::error::Error>(
                     c.query_limit(sql.as_str(), &values.0, 1)?
                         .pop()
@@ -275,7 +280,7 @@ impl<'a> Conn<'a> {
         tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
         on_conn!(
             self,
-            sqlite | c | Ok(c.execute(sql.as_str(), &values.0)?),
+            sqlite(sql.as_str()) | c | Ok(c.execute(sql.as_str(), &values.0)?),
             |e, _wrap| {
                 let r = sqlx::query_with(sql.into_sqlx(), SqlxValues(values))
                     .execute(e)
@@ -290,12 +295,16 @@ impl<'a> Conn<'a> {
     pub async fn execute_raw(&self, sql: &str) -> Result<ExecResult> {
         observe::observe(sql, None)?;
         tracing::debug!(target: "trellis::orm::sql", sql = %sql);
-        on_conn!(self, sqlite | c | Ok(c.execute_raw(sql)?), |e, _wrap| {
-            let r = sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-                .execute(e)
-                .await?;
-            Ok(convert(r))
-        })
+        on_conn!(
+            self,
+            sqlite(sql) | c | Ok(c.execute_raw(sql)?),
+            |e, _wrap| {
+                let r = sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+                    .execute(e)
+                    .await?;
+                Ok(convert(r))
+            }
+        )
     }
 
     /// Stream the rows of a query (for big results): rows arrive as the database sends them,
@@ -328,6 +337,17 @@ impl<'a> Conn<'a> {
             if let Conn::Db(db) = conn
                 && let Pool::Sqlite(p) = db.inner.pool()
             {
+                let gate = if crate::backend::lite::is_read(sql.as_str()) {
+                    None
+                } else {
+                    match db.inner.write_gate.enter().await {
+                        Ok(g) => Some(g),
+                        Err(e) => {
+                            let _ = tx.send(Err(e.into())).await;
+                            return;
+                        }
+                    }
+                };
                 let guard = match p.acquire().await {
                     Ok(g) => g,
                     Err(e) => {
@@ -336,6 +356,7 @@ impl<'a> Conn<'a> {
                     }
                 };
                 let _ = tokio::task::spawn_blocking(move || {
+                    let _gate = gate;
                     let mut guard = guard;
                     let result = guard.conn().query_each(sql.as_str(), &values.0, |row| {
                         tx.blocking_send(Ok(Row::Sqlite(row))).is_ok()
@@ -350,7 +371,7 @@ impl<'a> Conn<'a> {
             let result: Result<()> = async {
                 on_conn!(
                     conn,
-                    sqlite | c | {
+                    sqlite(sql.as_str()) | c | {
                         // In a transaction (its connection is held by the Tx): read, then send.
                         for row in c.query(sql.as_str(), &values.0)? {
                             if tx.send(Ok(Row::Sqlite(row))).await.is_err() {

@@ -31,6 +31,54 @@ use sea_query::{OptionEnum, Value};
 
 use crate::backend::ExecResult;
 
+/// One writer at a time per database, as SQLite allows no more: the writers of this
+/// process queue here, in order, instead of polling in SQLite's busy handler (which
+/// sleeps 1, 2, 5, 10, ... 100 ms between attempts and collapses under contention).
+/// Taken by a transaction from `BEGIN` to its end, and by every statement outside a
+/// transaction that is not a `SELECT`. Readers never wait (WAL).
+#[derive(Debug)]
+pub(crate) struct WriteGate {
+    permits: Arc<tokio::sync::Semaphore>,
+    timeout: Duration,
+}
+
+impl WriteGate {
+    pub(crate) fn new(timeout: Duration) -> WriteGate {
+        WriteGate {
+            permits: Arc::new(tokio::sync::Semaphore::new(1)),
+            timeout,
+        }
+    }
+
+    /// Wait for the write lock (up to the busy timeout, as SQLite would).
+    pub(crate) async fn enter(&self) -> Result<tokio::sync::OwnedSemaphorePermit, sqlx::Error> {
+        if let Ok(p) = self.permits.clone().try_acquire_owned() {
+            return Ok(p);
+        }
+        match tokio::time::timeout(self.timeout, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(p)) => Ok(p),
+            Ok(Err(_)) => Err(sqlx::Error::PoolClosed),
+            Err(_) => Err(sqlx::Error::Database(Box::new(LiteError {
+                code: Some(5),
+                message: format!(
+                    "database is locked: another writer held it for {} s",
+                    self.timeout.as_secs()
+                ),
+            }))),
+        }
+    }
+}
+
+/// Whether `sql` only reads (a `SELECT`, `VALUES` or `EXPLAIN`): such statements need no
+/// write lock. Anything else, including `WITH ...` (which may end in a write), takes it.
+pub(crate) fn is_read(sql: &str) -> bool {
+    let s = sql.trim_start().trim_start_matches('(').trim_start();
+    ["select", "values", "explain"].iter().any(|kw| {
+        s.get(..kw.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(kw))
+    })
+}
+
 /// Progress-handler period, in SQLite virtual-machine instructions.
 const TICK_OPS: i32 = 4_000;
 /// Ticks a statement may run inline before it is moved off the event loop (~1 ms).
@@ -664,4 +712,45 @@ pub(crate) fn lite_error(e: rusqlite::Error) -> sqlx::Error {
         other => (None, other.to_string()),
     };
     sqlx::Error::Database(Box::new(LiteError { code, message }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LiteOptions, is_read};
+
+    #[test]
+    fn reads_are_told_from_writes() {
+        assert!(is_read("SELECT 1"));
+        assert!(is_read("  select \"t0\".\"id\" FROM x"));
+        assert!(is_read("(SELECT 1) UNION (SELECT 2)"));
+        assert!(is_read("EXPLAIN QUERY PLAN SELECT 1"));
+        for write in [
+            "INSERT INTO t VALUES (1)",
+            "UPDATE t SET x = 1",
+            "DELETE FROM t",
+            "WITH x AS (SELECT 1) DELETE FROM t",
+            "PRAGMA foreign_keys = OFF",
+            "CREATE TABLE t (x integer)",
+        ] {
+            assert!(!is_read(write), "{write}");
+        }
+    }
+
+    #[test]
+    fn urls_are_parsed() {
+        assert!(LiteOptions::parse("sqlite::memory:").unwrap().is_memory());
+        assert!(
+            LiteOptions::parse("sqlite://x.db?mode=memory")
+                .unwrap()
+                .is_memory()
+        );
+        let rel = LiteOptions::parse("sqlite://db.sqlite3").unwrap();
+        assert_eq!(rel.path.unwrap().to_str(), Some("db.sqlite3"));
+        let abs = LiteOptions::parse("sqlite:///tmp/a.db?mode=rwc").unwrap();
+        assert_eq!(abs.path.unwrap().to_str(), Some("/tmp/a.db"));
+        let err = LiteOptions::parse("sqlite://a.db?cache=bogus").unwrap_err();
+        assert!(err.contains("cache"), "{err}");
+        let err = LiteOptions::parse("sqlite://a.db?mode=xx").unwrap_err();
+        assert!(err.contains("xx"), "{err}");
+    }
 }

@@ -40,6 +40,8 @@ struct TxInner {
     db: Db,
     conn: tokio::sync::Mutex<Option<TxConn>>,
     state: Mutex<TxState>,
+    /// SQLite: this transaction's turn at the write lock, until it ends.
+    gate: Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl Drop for TxInner {
@@ -93,6 +95,12 @@ impl Db {
     /// not leak; except for in-memory SQLite, whose one connection is the database: there
     /// the caller restores the settings.
     pub(crate) async fn begin_with_setup(&self, setup: &[&str]) -> Result<Tx> {
+        // SQLite: wait for the write lock in this process's queue first (`BEGIN IMMEDIATE`
+        // below takes SQLite's, which is then free).
+        let gate = match self.backend() {
+            Backend::Sqlite => Some(self.inner.write_gate.enter().await?),
+            _ => None,
+        };
         let conn = match self.inner.pool() {
             Pool::Sqlite(p) => TxConn::Sqlite(Box::new(p.acquire().await?)),
             Pool::Postgres(p) => TxConn::Postgres(p.acquire().await?),
@@ -103,6 +111,7 @@ impl Db {
                 db: self.clone(),
                 conn: tokio::sync::Mutex::new(Some(conn)),
                 state: Mutex::new(TxState::default()),
+                gate: Mutex::new(gate),
             }),
             level: 0,
         };
@@ -245,6 +254,7 @@ impl Tx {
             std::mem::take(&mut state.callbacks)
         };
         self.inner.conn.lock().await.take();
+        self.inner.gate.lock().unwrap().take();
         for (_, cb) in callbacks {
             cb().await;
         }
@@ -279,6 +289,7 @@ impl Tx {
             c.close_on_drop();
         }
         conn.take();
+        self.inner.gate.lock().unwrap().take();
         result.map(|_| ())
     }
 }
