@@ -351,7 +351,9 @@ fn try_fast(
         if plan.shape() != Shape::Struct {
             return None;
         }
-        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(bytes).collect();
+        // A query string or form has a few fields: kept on the stack.
+        let pairs: SmallVec<[(Cow<'_, str>, Cow<'_, str>); 8]> =
+            form_urlencoded::parse(bytes).collect();
         (spec.fast)(plan, Raw::Pairs(&pairs))
     };
     match spec.source {
@@ -534,8 +536,8 @@ fn path_params(parts: &mut Parts) -> Option<axum::extract::RawPathParams> {
     .and_then(Result::ok)
 }
 
-/// Borrowed `(name, value)` pairs of the path parameters.
-fn param_pairs(raw: &Option<axum::extract::RawPathParams>) -> Vec<(&str, &str)> {
+/// Borrowed `(name, value)` pairs of the path parameters (a few: on the stack).
+fn param_pairs(raw: &Option<axum::extract::RawPathParams>) -> SmallVec<[(&str, &str); 4]> {
     raw.iter().flat_map(|r| r.iter()).collect()
 }
 
