@@ -169,10 +169,10 @@ impl<S: Send + Sync, T: DeserializeOwned + JsonSchema + Send + 'static> FromRequ
 {
     type Rejection = Response;
 
-    async fn from_request(req: Request, _: &S) -> Result<Self, Response> {
+    async fn from_request(mut req: Request, _: &S) -> Result<Self, Response> {
         let stashed = req
-            .extensions()
-            .get::<Validated>()
+            .extensions_mut()
+            .get_mut::<Validated>()
             .and_then(|v| v.take(Source::Multipart, TypeId::of::<T>()));
         let mut errors = Vec::new();
         let (value, tokens) = match stashed {

@@ -195,11 +195,12 @@ impl Clone for Validated {
 struct Stash(SmallVec<[Entry; 3]>);
 
 impl Validated {
-    /// Take the input of `source` read into `type_id`.
-    pub(crate) fn take(&self, source: Source, type_id: TypeId) -> Option<Stashed> {
-        let mut stash = self
+    /// Take the input of `source` read into `type_id`. Through `&mut` (the extractors
+    /// own the request or borrow its parts mutably): the mutex is not locked.
+    pub(crate) fn take(&mut self, source: Source, type_id: TypeId) -> Option<Stashed> {
+        let stash = self
             .0
-            .lock()
+            .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let i = stash
             .0
@@ -551,7 +552,7 @@ fn extract_parts<T: DeserializeOwned + JsonSchema + Send + 'static>(
     // The value validated before the handler is taken, not copied.
     let stashed = parts
         .extensions
-        .get::<Validated>()
+        .get_mut::<Validated>()
         .and_then(|v| v.take(source, TypeId::of::<T>()));
     if let Some(stashed) = stashed {
         return stashed.into_target(source, Vec::new());
@@ -626,12 +627,12 @@ parts_extractor!(
 
 /// Extract a body input from a request whose body has been read.
 async fn extract_body<T: DeserializeOwned + JsonSchema + Send + 'static>(
-    req: Request,
+    mut req: Request,
     source: Source,
 ) -> Result<T, Response> {
     let stashed = req
-        .extensions()
-        .get::<Validated>()
+        .extensions_mut()
+        .get_mut::<Validated>()
         .and_then(|v| v.take(source, TypeId::of::<T>()));
     if let Some(stashed) = stashed {
         return stashed.into_target(source, Vec::new());
