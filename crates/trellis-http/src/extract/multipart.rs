@@ -169,17 +169,16 @@ impl<S: Send + Sync, T: DeserializeOwned + JsonSchema + Send + 'static> FromRequ
 {
     type Rejection = Response;
 
-    async fn from_request(req: Request, _: &S) -> Result<Self, Response> {
-        let loc = vec![Loc::from("body")];
+    async fn from_request(mut req: Request, _: &S) -> Result<Self, Response> {
         let stashed = req
-            .extensions()
-            .get::<Validated>()
+            .extensions_mut()
+            .get_mut::<Validated>()
             .and_then(|v| v.take(Source::Multipart, TypeId::of::<T>()));
         let mut errors = Vec::new();
         let (value, tokens) = match stashed {
             Some(Stashed::Value(v)) => (v, Vec::new()),
             Some(typed @ Stashed::Typed(_)) => {
-                return typed.into_target(&loc, errors).map(Multipart);
+                return typed.into_target(Source::Multipart, errors).map(Multipart);
             }
             None => {
                 let validator = validator_for::<T>();
@@ -188,7 +187,7 @@ impl<S: Send + Sync, T: DeserializeOwned + JsonSchema + Send + 'static> FromRequ
                 (value, tokens)
             }
         };
-        conclude(value, &loc, errors)
+        conclude(value, &[Loc::from("body")], errors)
             .map(Multipart)
             .inspect_err(|_| release(&tokens))
     }

@@ -7,7 +7,11 @@
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +22,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use super::describe::{Describe, Input, OperationInfo};
 use crate::response::HttpError;
@@ -146,11 +151,12 @@ pub(crate) enum Stashed {
 }
 
 impl Stashed {
-    /// The target type: downcast, or deserialized from the value (custom checks run).
+    /// The target type: downcast, or deserialized from the value (custom checks run;
+    /// an error is located under `source`).
     #[allow(clippy::result_large_err)] // the error is the response itself, made once
     pub(crate) fn into_target<T: DeserializeOwned + 'static>(
         self,
-        loc: &[Loc],
+        source: Source,
         errors: Vec<ErrorItem>,
     ) -> Result<T, Response> {
         match self {
@@ -160,29 +166,41 @@ impl Stashed {
                     Err(HttpError::internal("validated input of another type").into_response())
                 }
             },
-            Stashed::Value(v) => conclude(v, loc, errors),
+            // The location is made here, on the full path only: a value that came through
+            // the fast path needs none.
+            Stashed::Value(v) => conclude(v, &[Loc::from(source.loc())], errors),
         }
     }
 }
 
+/// One input that passed validation before the handler.
+type Entry = (Source, TypeId, Stashed);
+
 /// Inputs that passed validation before the handler, by source and type, taken by the
-/// extractors.
-#[derive(Clone, Default)]
-pub(crate) struct Validated(Arc<Mutex<Stash>>);
+/// extractors. A handler has a few validated inputs: they are kept inline, in the
+/// extension itself.
+///
+/// A clone (of the request's extensions) is empty: each input is taken once, and an
+/// extractor that finds none reads and validates its source itself.
+#[derive(Default)]
+pub(crate) struct Validated(Mutex<Stash>);
+
+impl Clone for Validated {
+    fn clone(&self) -> Self {
+        Validated::default()
+    }
+}
 
 #[derive(Default)]
-struct Stash(Vec<(Source, TypeId, Stashed)>);
+struct Stash(SmallVec<[Entry; 3]>);
 
 impl Validated {
-    fn new(entries: Vec<(Source, TypeId, Stashed)>) -> Self {
-        Validated(Arc::new(Mutex::new(Stash(entries))))
-    }
-
-    /// Take the input of `source` read into `type_id`.
-    pub(crate) fn take(&self, source: Source, type_id: TypeId) -> Option<Stashed> {
-        let mut stash = self
+    /// Take the input of `source` read into `type_id`. Through `&mut` (the extractors
+    /// own the request or borrow its parts mutably): the mutex is not locked.
+    pub(crate) fn take(&mut self, source: Source, type_id: TypeId) -> Option<Stashed> {
+        let stash = self
             .0
-            .lock()
+            .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let i = stash
             .0
@@ -334,7 +352,9 @@ fn try_fast(
         if plan.shape() != Shape::Struct {
             return None;
         }
-        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(bytes).collect();
+        // A query string or form has a few fields: kept on the stack.
+        let pairs: SmallVec<[(Cow<'_, str>, Cow<'_, str>); 8]> =
+            form_urlencoded::parse(bytes).collect();
         (spec.fast)(plan, Raw::Pairs(&pairs))
     };
     match spec.source {
@@ -426,18 +446,33 @@ pub(crate) fn conclude<T: DeserializeOwned + 'static>(
 /// Read a whole body, up to the app's `body_limit` (413 past it).
 #[allow(clippy::result_large_err)]
 pub(crate) async fn read_bytes(body: axum::body::Body) -> Result<Bytes, Response> {
+    let (read, limit) = start_read(body);
+    match read.await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => Err(read_error(&*e, limit)),
+    }
+}
+
+/// A whole body being read, up to a limit.
+type ReadBody = http_body_util::combinators::Collect<http_body_util::Limited<axum::body::Body>>;
+
+/// Start reading a whole body, up to the app's `body_limit` (returned too).
+fn start_read(body: axum::body::Body) -> (ReadBody, usize) {
     use http_body_util::BodyExt;
     let limit = crate::app::with_current_app(|a| a.settings().body_limit).unwrap_or(2_621_440);
-    match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if is_length_limit(&*e) => Err(HttpError::new(
+    (http_body_util::Limited::new(body, limit).collect(), limit)
+}
+
+/// The answer to a body that could not be read: 413 past the limit, else 400.
+fn read_error(e: &(dyn std::error::Error + Send + Sync + 'static), limit: usize) -> Response {
+    if is_length_limit(e) {
+        HttpError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("Payload Too Large: the request body is over the {limit}-byte limit"),
         )
-        .into_response()),
-        Err(e) => Err(
-            HttpError::bad_request(format!("Failed to read the request body: {e}")).into_response(),
-        ),
+        .into_response()
+    } else {
+        HttpError::bad_request(format!("Failed to read the request body: {e}")).into_response()
     }
 }
 
@@ -502,8 +537,8 @@ fn path_params(parts: &mut Parts) -> Option<axum::extract::RawPathParams> {
     .and_then(Result::ok)
 }
 
-/// Borrowed `(name, value)` pairs of the path parameters.
-fn param_pairs(raw: &Option<axum::extract::RawPathParams>) -> Vec<(&str, &str)> {
+/// Borrowed `(name, value)` pairs of the path parameters (a few: on the stack).
+fn param_pairs(raw: &Option<axum::extract::RawPathParams>) -> SmallVec<[(&str, &str); 4]> {
     raw.iter().flat_map(|r| r.iter()).collect()
 }
 
@@ -514,15 +549,13 @@ fn extract_parts<T: DeserializeOwned + JsonSchema + Send + 'static>(
     parts: &mut Parts,
     source: Source,
 ) -> Result<T, Response> {
-    let loc = vec![Loc::from(source.loc())];
-    let mut errors = Vec::new();
     // The value validated before the handler is taken, not copied.
     let stashed = parts
         .extensions
-        .get::<Validated>()
+        .get_mut::<Validated>()
         .and_then(|v| v.take(source, TypeId::of::<T>()));
     if let Some(stashed) = stashed {
-        return stashed.into_target(&loc, errors);
+        return stashed.into_target(source, Vec::new());
     }
     let validator = validator_for::<T>();
     let raw_params = if source == Source::Path {
@@ -534,12 +567,13 @@ fn extract_parts<T: DeserializeOwned + JsonSchema + Send + 'static>(
     if let Some(plan) = validator.plan() {
         let spec = spec::<T>(source);
         if let Some(t) = try_fast(&spec, plan, parts, &params, None) {
-            return Stashed::Typed(t).into_target(&loc, errors);
+            return Stashed::Typed(t).into_target(source, Vec::new());
         }
     }
+    let mut errors = Vec::new();
     let value = read_source(source, &validator, parts, &params, &mut errors);
     check_value(&validator, source, &value, &mut errors, 0);
-    conclude(value, &loc, errors)
+    conclude(value, &[Loc::from(source.loc())], errors)
 }
 
 macro_rules! parts_extractor {
@@ -593,16 +627,15 @@ parts_extractor!(
 
 /// Extract a body input from a request whose body has been read.
 async fn extract_body<T: DeserializeOwned + JsonSchema + Send + 'static>(
-    req: Request,
+    mut req: Request,
     source: Source,
 ) -> Result<T, Response> {
-    let loc = vec![Loc::from("body")];
     let stashed = req
-        .extensions()
-        .get::<Validated>()
+        .extensions_mut()
+        .get_mut::<Validated>()
         .and_then(|v| v.take(source, TypeId::of::<T>()));
     if let Some(stashed) = stashed {
-        return stashed.into_target(&loc, Vec::new());
+        return stashed.into_target(source, Vec::new());
     }
     let mut errors = Vec::new();
     let (parts, body) = req.into_parts();
@@ -614,12 +647,12 @@ async fn extract_body<T: DeserializeOwned + JsonSchema + Send + 'static>(
         check_content_type(source, &parts.headers)?;
         let spec = spec::<T>(source);
         if let Some(t) = try_fast(&spec, plan, &parts, &[], Some(&bytes)) {
-            return Stashed::Typed(t).into_target(&loc, errors);
+            return Stashed::Typed(t).into_target(source, errors);
         }
     }
     let value = read_body(source, &validator, &parts.headers, &bytes, &mut errors)?;
     check_value(&validator, source, &value, &mut errors, 0);
-    conclude(value, &loc, errors)
+    conclude(value, &[Loc::from(source.loc())], errors)
 }
 
 macro_rules! body_extractor {
@@ -720,101 +753,161 @@ impl RouteInputs {
     }
 }
 
-/// Route layer: validate every declared input at once; 422 with all errors, or stash the
-/// values for the extractors and call the handler.
+/// Validate one input that is not multipart: its value into `stash`, or its errors into
+/// `errors`. `Err` is an answer other than 422 (415). `body` is the body read whole, when
+/// the input is a body.
 #[allow(clippy::result_large_err)] // the error is the response itself, made once
-async fn prevalidate(inputs: &RouteInputs, req: Request) -> Result<Request, Response> {
-    let method = if req.method() == http::Method::HEAD {
-        &http::Method::GET
+fn check_input(
+    (spec, validator): &CheckedInput,
+    parts: &Parts,
+    params: &[(&str, &str)],
+    body: &Bytes,
+    errors: &mut Vec<ErrorItem>,
+    stash: &mut Stash,
+) -> Result<(), Response> {
+    let before = errors.len();
+    let value = if spec.source.is_body() {
+        if let Some(plan) = validator.plan()
+            && !body.is_empty()
+        {
+            check_content_type(spec.source, &parts.headers)?;
+            if let Some(t) = try_fast(spec, plan, parts, params, Some(body)) {
+                stash.0.push((spec.source, spec.type_id, Stashed::Typed(t)));
+                return Ok(());
+            }
+        }
+        read_body(spec.source, validator, &parts.headers, body, errors)?
     } else {
-        req.method()
+        if let Some(plan) = validator.plan()
+            && let Some(t) = try_fast(spec, plan, parts, params, None)
+        {
+            stash.0.push((spec.source, spec.type_id, Stashed::Typed(t)));
+            return Ok(());
+        }
+        read_source(spec.source, validator, parts, params, errors)
     };
-    let Some((_, specs)) = inputs.by_method.iter().find(|(m, _)| m == method) else {
-        return Ok(req);
-    };
-    let (mut parts, body) = req.into_parts();
-    let raw_params = if specs.iter().any(|(s, _)| s.source == Source::Path) {
-        path_params(&mut parts)
+    check_value(validator, spec.source, &value, errors, before);
+    stash
+        .0
+        .push((spec.source, spec.type_id, Stashed::Value(value)));
+    Ok(())
+}
+
+/// Path parameters, if an input reads them.
+fn params_for(specs: &[CheckedInput], parts: &mut Parts) -> Option<axum::extract::RawPathParams> {
+    if specs.iter().any(|(s, _)| s.source == Source::Path) {
+        path_params(parts)
     } else {
         None
-    };
+    }
+}
+
+/// The end of validation before the handler: the 422 with every error, or the request
+/// with the values stashed for the extractors (and its body, read or not).
+#[allow(clippy::result_large_err)] // the error is the response itself, made once
+fn conclude_inputs(
+    mut parts: Parts,
+    body: axum::body::Body,
+    errors: Vec<ErrorItem>,
+    stash: Stash,
+) -> Result<Request, Response> {
+    if !errors.is_empty() {
+        return Err(ValidationErrors(errors).into_response());
+    }
+    parts.extensions.insert(Validated(Mutex::new(stash)));
+    Ok(Request::from_parts(parts, body))
+}
+
+/// Validate every input of a route without a multipart one, the body (if an input reads
+/// it) read already: no await, so the route's future needs no box of its own.
+#[allow(clippy::result_large_err)] // the error is the response itself, made once
+fn validate_inputs(
+    specs: &[CheckedInput],
+    mut parts: Parts,
+    body: Result<Bytes, axum::body::Body>,
+) -> Result<Request, Response> {
+    let raw_params = params_for(specs, &mut parts);
     let params = param_pairs(&raw_params);
     let mut errors = Vec::new();
-    let mut stash = Vec::with_capacity(specs.len());
+    let mut stash = Stash::default();
+    let bytes = match &body {
+        Ok(bytes) => bytes.clone(),
+        Err(_) => Bytes::new(),
+    };
+    for input in specs {
+        check_input(input, &parts, &params, &bytes, &mut errors, &mut stash)?;
+    }
+    let body = match body {
+        Ok(bytes) => axum::body::Body::from(bytes),
+        Err(body) => body,
+    };
+    conclude_inputs(parts, body, errors, stash)
+}
+
+/// Validate every input of a route with a multipart input (read as it streams).
+#[allow(clippy::result_large_err)] // the error is the response itself, made once
+async fn prevalidate_multipart(specs: &[CheckedInput], req: Request) -> Result<Request, Response> {
+    let (mut parts, body) = req.into_parts();
+    let raw_params = params_for(specs, &mut parts);
+    let params = param_pairs(&raw_params);
+    let mut errors = Vec::new();
+    let mut stash = Stash::default();
     let mut body_bytes: Option<Bytes> = None;
     let mut body = Some(body);
     let mut parked: Vec<String> = Vec::new();
-    for (spec, validator) in specs {
-        let before = errors.len();
-        let value = if spec.source == Source::Multipart {
+    for input in specs {
+        let (spec, validator) = input;
+        if spec.source == Source::Multipart {
+            let before = errors.len();
             let b = body.take().unwrap_or_default();
-            match super::multipart::read_multipart(
+            let (value, tokens) = match super::multipart::read_multipart(
                 validator,
                 Request::from_parts(parts.clone(), b),
                 &mut errors,
             )
             .await
             {
-                Ok((v, tokens)) => {
-                    parked.extend(tokens);
-                    v
-                }
-                Err(resp) => return Err(resp),
-            }
-        } else if spec.source.is_body() {
-            let bytes = match &body_bytes {
-                Some(b) => b.clone(),
-                None => {
-                    let b = body.take().unwrap_or_default();
-                    match read_bytes(b).await {
-                        Ok(bytes) => {
-                            body_bytes = Some(bytes.clone());
-                            bytes
-                        }
-                        Err(resp) => return Err(resp),
-                    }
+                Ok(read) => read,
+                Err(resp) => {
+                    super::upload::release(&parked);
+                    return Err(resp);
                 }
             };
-            if let Some(plan) = validator.plan()
-                && !bytes.is_empty()
-            {
-                check_content_type(spec.source, &parts.headers)?;
-                if let Some(t) = try_fast(spec, plan, &parts, &params, Some(&bytes)) {
-                    stash.push((spec.source, spec.type_id, Stashed::Typed(t)));
-                    continue;
+            parked.extend(tokens);
+            check_value(validator, spec.source, &value, &mut errors, before);
+            stash
+                .0
+                .push((spec.source, spec.type_id, Stashed::Value(value)));
+            continue;
+        }
+        if spec.source.is_body() && body_bytes.is_none() {
+            match read_bytes(body.take().unwrap_or_default()).await {
+                Ok(bytes) => body_bytes = Some(bytes),
+                Err(resp) => {
+                    super::upload::release(&parked);
+                    return Err(resp);
                 }
             }
-            match read_body(spec.source, validator, &parts.headers, &bytes, &mut errors) {
-                Ok(v) => v,
-                Err(resp) => return Err(resp),
-            }
-        } else {
-            if let Some(plan) = validator.plan()
-                && let Some(t) = try_fast(spec, plan, &parts, &params, None)
-            {
-                stash.push((spec.source, spec.type_id, Stashed::Typed(t)));
-                continue;
-            }
-            read_source(spec.source, validator, &parts, &params, &mut errors)
-        };
-        check_value(validator, spec.source, &value, &mut errors, before);
-        stash.push((spec.source, spec.type_id, Stashed::Value(value)));
+        }
+        let bytes = body_bytes.clone().unwrap_or_default();
+        if let Err(resp) = check_input(input, &parts, &params, &bytes, &mut errors, &mut stash) {
+            super::upload::release(&parked);
+            return Err(resp);
+        }
     }
     if !errors.is_empty() {
         super::upload::release(&parked);
-        return Err(ValidationErrors(errors).into_response());
     }
-    parts.extensions.insert(Validated::new(stash));
     let body = match (body_bytes, body) {
         (Some(bytes), _) => axum::body::Body::from(bytes),
         (None, Some(b)) => b,
         (None, None) => axum::body::Body::empty(),
     };
-    Ok(Request::from_parts(parts, body))
+    conclude_inputs(parts, body, errors, stash)
 }
 
-/// The route layer of [`prevalidate`]: every declared input validated at once before the
-/// handler (a 422 with all errors, or the values stashed for the extractors).
+/// The route layer of validation before the handler: every declared input validated at
+/// once (a 422 with all errors, or the values stashed for the extractors).
 #[derive(Clone)]
 pub(crate) struct PrevalidateLayer(pub(crate) Arc<RouteInputs>);
 
@@ -838,22 +931,14 @@ pub(crate) struct Prevalidate<S> {
 
 impl<S> tower::Service<Request> for Prevalidate<S>
 where
-    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
-        + Clone
-        + Send
-        + 'static,
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response;
-    type Error = std::convert::Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn Future<Output = Result<Response, std::convert::Infallible>> + Send + 'static>,
-    >;
+    type Error = Infallible;
+    type Future = PrevalidateFuture<S, S::Future>;
 
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
@@ -861,12 +946,118 @@ where
         // The service that was polled ready is the one called; a clone stays for the next.
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
-        let inputs = self.inputs.clone();
-        Box::pin(async move {
-            match prevalidate(&inputs, req).await {
-                Ok(req) => inner.call(req).await,
-                Err(resp) => Ok(resp),
-            }
-        })
+        let method = if req.method() == http::Method::HEAD {
+            &http::Method::GET
+        } else {
+            req.method()
+        };
+        let Some(at) = self.inputs.by_method.iter().position(|(m, _)| m == method) else {
+            return PrevalidateFuture::Inner {
+                fut: inner.call(req),
+            };
+        };
+        let specs = &self.inputs.by_method[at].1;
+        if specs.iter().any(|(s, _)| s.source == Source::Multipart) {
+            // Rare: a multipart body is read as it streams, in a future of its own.
+            let inputs = self.inputs.clone();
+            return PrevalidateFuture::Boxed {
+                fut: Box::pin(async move {
+                    let specs = &inputs.by_method[at].1;
+                    match prevalidate_multipart(specs, req).await {
+                        Ok(req) => inner.call(req).await,
+                        Err(resp) => Ok(resp),
+                    }
+                }),
+            };
+        }
+        let (parts, body) = req.into_parts();
+        if specs.iter().any(|(s, _)| s.source.is_body()) {
+            // The body is read first, then every input validated at once.
+            let (read, limit) = start_read(body);
+            return PrevalidateFuture::Reading {
+                read,
+                limit,
+                rest: Some(Pending {
+                    parts,
+                    inner,
+                    inputs: self.inputs.clone(),
+                    at,
+                }),
+            };
+        }
+        match validate_inputs(specs, parts, Err(body)) {
+            Ok(req) => PrevalidateFuture::Inner {
+                fut: inner.call(req),
+            },
+            Err(resp) => PrevalidateFuture::Ready { resp: Some(resp) },
+        }
+    }
+}
+
+/// What waits for the body to be read.
+pub(crate) struct Pending<S> {
+    parts: Parts,
+    inner: S,
+    inputs: Arc<RouteInputs>,
+    /// The method's index in `inputs`.
+    at: usize,
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Prevalidate`]: read the body (if an input is one), validate, call
+    /// the handler.
+    #[project = PrevalidateProj]
+    pub(crate) enum PrevalidateFuture<S, F> {
+        /// Reading the body whole, up to `limit`.
+        Reading { #[pin] read: ReadBody, limit: usize, rest: Option<Pending<S>> },
+        /// The handler (or the route, when it has no validated input for the method).
+        Inner { #[pin] fut: F },
+        /// A route with a multipart input.
+        Boxed { fut: Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>> },
+        /// Answered without the handler (422, 413, 415).
+        Ready { resp: Option<Response> },
+    }
+}
+
+impl<S> Future for PrevalidateFuture<S, S::Future>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let next = match self.as_mut().project() {
+                PrevalidateProj::Reading { read, limit, rest } => {
+                    let read = std::task::ready!(read.poll(cx));
+                    let Pending {
+                        parts,
+                        mut inner,
+                        inputs,
+                        at,
+                    } = rest.take().expect("polled after completion");
+                    let checked = match read {
+                        Ok(collected) => validate_inputs(
+                            &inputs.by_method[at].1,
+                            parts,
+                            Ok(collected.to_bytes()),
+                        ),
+                        Err(e) => Err(read_error(&*e, *limit)),
+                    };
+                    match checked {
+                        Ok(req) => PrevalidateFuture::Inner {
+                            fut: inner.call(req),
+                        },
+                        Err(resp) => PrevalidateFuture::Ready { resp: Some(resp) },
+                    }
+                }
+                PrevalidateProj::Inner { fut } => return fut.poll(cx),
+                PrevalidateProj::Boxed { fut } => return fut.as_mut().poll(cx),
+                PrevalidateProj::Ready { resp } => {
+                    return Poll::Ready(Ok(resp.take().expect("polled after completion")));
+                }
+            };
+            self.set(next);
+        }
     }
 }

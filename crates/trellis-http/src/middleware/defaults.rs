@@ -9,7 +9,7 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderName, HeaderValue, StatusCode, header};
 
-use super::hosts::check_host;
+use super::hosts::AllowedHosts;
 use super::security::SecurityPolicy;
 use crate::settings::Settings;
 
@@ -127,7 +127,7 @@ enum Checked {
 #[derive(Debug)]
 struct Config {
     security: SecurityPolicy,
-    allowed_hosts: Option<Vec<String>>,
+    allowed_hosts: Option<AllowedHosts>,
     body_limit: usize,
 }
 
@@ -140,7 +140,7 @@ impl Defaults {
     pub(crate) fn from_settings(s: &Settings) -> Result<Self, String> {
         Ok(Defaults(Arc::new(Config {
             security: SecurityPolicy::from_settings(s)?,
-            allowed_hosts: (!s.debug).then(|| s.allowed_hosts.clone()),
+            allowed_hosts: (!s.debug).then(|| AllowedHosts::new(s.allowed_hosts.clone())),
             body_limit: s.body_limit,
         })))
     }
@@ -220,7 +220,7 @@ impl Config {
         let secure = self.security.before(req, seen.host)?;
         // 3. Allowed hosts (not in debug).
         if let Some(allowed) = &self.allowed_hosts {
-            check_host(req, seen.host, allowed)?;
+            allowed.check(req, seen.host)?;
         }
         // 4. Body limit: a declared length over it is refused now; a streamed body is
         //    cut at the limit (the extractor reading it answers 413). A request without a
