@@ -336,7 +336,7 @@ fn retry_off_loop(e: &rusqlite::Error) -> bool {
 /// Run blocking `f` without stalling the tasks of this async worker: under
 /// `block_in_place` on a multi-thread runtime, else (current-thread runtime, no runtime)
 /// inline.
-fn off_loop<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn off_loop<R>(f: impl FnOnce() -> R) -> R {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)

@@ -75,11 +75,10 @@ sqlx_conn!(sqlx::PgConnection, sqlx::MySqlConnection);
 impl PoolConn for LiteConn {
     type Options = LiteOptions;
     async fn open(opts: &LiteOptions) -> Result<Self, sqlx::Error> {
-        // Opening a file (and switching it to WAL) does I/O: off the event loop.
-        let opts = opts.clone();
-        tokio::task::spawn_blocking(move || LiteConn::open(&opts))
-            .await
-            .map_err(|_| sqlx::Error::WorkerCrashed)?
+        // Opening a file (and switching it to WAL) does I/O: off the event loop, without
+        // yielding, so that concurrent queries reuse this connection rather than each
+        // opening one of their own (only as many connections as run at once).
+        crate::backend::lite::off_loop(|| LiteConn::open(opts))
     }
     async fn ping(&mut self) -> Result<(), sqlx::Error> {
         // A library in this process: nothing to lose on the way.
