@@ -175,6 +175,15 @@ impl LiteConn {
             "PRAGMA foreign_keys = ON;"
         };
         conn.execute_batch(setup).map_err(lite_error)?;
+        // The query planner stability guarantee: a prepared statement keeps its plan
+        // whatever values are bound. Without it, a statement whose plan may depend on a
+        // bound value (a `LIMIT ?`, as every `get()` has, or a `LIKE ?`) is marked
+        // expired at every new binding and parsed and planned again at every run.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(lite_error)?;
         conn.busy_timeout(Duration::ZERO).map_err(lite_error)?;
         conn.set_prepared_statement_cache_capacity(128);
         let budget = Arc::new(Budget::default());
