@@ -165,10 +165,11 @@ impl<C: PoolConn> ConnPool<C> {
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?,
         };
+        let now = Instant::now();
         loop {
             let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let Some(mut idle) = idle else { break };
-            if self.expired(idle.created, Some(idle.since)) {
+            if self.expired(now, idle.created, Some(idle.since)) {
                 idle.conn.discard();
                 continue;
             }
@@ -198,17 +199,20 @@ impl<C: PoolConn> ConnPool<C> {
         }
     }
 
-    fn expired(&self, created: Instant, idle_since: Option<Instant>) -> bool {
+    /// Whether a connection opened at `created` (idle since `idle_since`) is to be closed
+    /// at `now`.
+    fn expired(&self, now: Instant, created: Instant, idle_since: Option<Instant>) -> bool {
         self.opts
             .max_lifetime
-            .is_some_and(|max| created.elapsed() > max)
+            .is_some_and(|max| now.saturating_duration_since(created) > max)
             || idle_since
                 .zip(self.opts.idle_timeout)
-                .is_some_and(|(since, max)| since.elapsed() > max)
+                .is_some_and(|(since, max)| now.saturating_duration_since(since) > max)
     }
 
     fn release(&self, conn: C, created: Instant) {
-        if self.closed.load(Ordering::Acquire) || self.expired(created, None) {
+        let now = Instant::now();
+        if self.closed.load(Ordering::Acquire) || self.expired(now, created, None) {
             conn.discard();
             return;
         }
@@ -217,14 +221,14 @@ impl<C: PoolConn> ConnPool<C> {
         if idle.len() >= self.opts.min_connections as usize
             && idle
                 .first()
-                .is_some_and(|i| self.expired(i.created, Some(i.since)))
+                .is_some_and(|i| self.expired(now, i.created, Some(i.since)))
         {
             idle.remove(0).conn.discard();
         }
         idle.push(Idle {
             conn,
             created,
-            since: Instant::now(),
+            since: now,
         });
     }
 
