@@ -308,7 +308,9 @@ impl<'a> Conn<'a> {
     }
 
     /// Stream the rows of a query (for big results): rows arrive as the database sends them,
-    /// through a bounded channel, so memory stays flat.
+    /// through a bounded channel, so memory stays flat. (SQLite inside a transaction is
+    /// the exception: the transaction holds its connection, so the rows are read first,
+    /// then handed out.)
     pub fn fetch_stream(&self, sql: String, values: Values) -> BoxStream<'static, Result<Row>> {
         self.fetch_stream_sql(sql, values)
     }
