@@ -36,6 +36,17 @@ fn servers() -> Vec<(&'static str, String)> {
     out
 }
 
+/// A pool of one connection to `url`.
+async fn one_connection(url: &str, health_checks: bool) -> Db {
+    Db::connect_with(DbConfig {
+        max_connections: 1,
+        health_checks,
+        ..DbConfig::new(url)
+    })
+    .await
+    .unwrap()
+}
+
 async fn kill(admin: &Db, id: i64) {
     let sql = match admin.backend() {
         Backend::Postgres => format!("SELECT pg_terminate_backend({id})"),
@@ -64,12 +75,7 @@ async fn sequential_queries_reuse_one_connection() {
 async fn a_connection_killed_while_idle_fails_once_then_is_replaced() {
     for (name, url) in servers() {
         let admin = Db::connect(&url).await.unwrap();
-        let db = Db::connect_with(DbConfig {
-            max_connections: 1,
-            ..DbConfig::new(url.clone())
-        })
-        .await
-        .unwrap();
+        let db = one_connection(&url, false).await;
         let before = session_id(&db).await.unwrap();
         kill(&admin, before).await;
         // Without health checks the dead connection is found by the next query (as in
@@ -84,13 +90,7 @@ async fn a_connection_killed_while_idle_fails_once_then_is_replaced() {
         db.close().await;
 
         // With health checks the dead connection is replaced before the query runs.
-        let checked = Db::connect_with(DbConfig {
-            max_connections: 1,
-            health_checks: true,
-            ..DbConfig::new(url.clone())
-        })
-        .await
-        .unwrap();
+        let checked = one_connection(&url, true).await;
         let before = session_id(&checked).await.unwrap();
         kill(&admin, before).await;
         let after = session_id(&checked)
@@ -105,12 +105,7 @@ async fn a_connection_killed_while_idle_fails_once_then_is_replaced() {
 #[tokio::test]
 async fn a_cancelled_statement_does_not_leave_its_connection_in_the_pool() {
     for (name, url) in servers() {
-        let db = Db::connect_with(DbConfig {
-            max_connections: 1,
-            ..DbConfig::new(url.clone())
-        })
-        .await
-        .unwrap();
+        let db = one_connection(&url, false).await;
         let before = session_id(&db).await.unwrap();
         let sleep = match db.backend() {
             Backend::Postgres => "SELECT pg_sleep(3)",
