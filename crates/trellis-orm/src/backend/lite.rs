@@ -95,7 +95,8 @@ pub(crate) struct LiteOptions {
 
 impl LiteOptions {
     /// Parse `sqlite://relative.db`, `sqlite:///absolute.db`, `sqlite:file.db`,
-    /// `sqlite::memory:`, with an optional `?mode=ro|rw|rwc|memory`.
+    /// `sqlite::memory:`, with optional `?mode=ro|rw|rwc|memory` and
+    /// `&cache=shared|private`.
     pub(crate) fn parse(url: &str) -> Result<LiteOptions, String> {
         let rest = url
             .get(..7)
@@ -106,6 +107,7 @@ impl LiteOptions {
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         use rusqlite::OpenFlags as F;
         let mut flags = F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE;
+        let mut cache = F::empty();
         let mut memory = path == ":memory:" || path.is_empty();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -119,9 +121,15 @@ impl LiteOptions {
                         "unknown mode {other:?} (use ro, rw, rwc or memory)"
                     ));
                 }
+                ("cache", "shared") => cache = F::SQLITE_OPEN_SHARED_CACHE,
+                ("cache", "private") => cache = F::SQLITE_OPEN_PRIVATE_CACHE,
+                ("cache", other) => {
+                    return Err(format!("unknown cache {other:?} (use shared or private)"));
+                }
                 (other, _) => return Err(format!("unknown SQLite URL option {other:?}")),
             }
         }
+        flags |= cache;
         flags |= F::SQLITE_OPEN_NO_MUTEX | F::SQLITE_OPEN_URI;
         Ok(LiteOptions {
             path: (!memory).then(|| PathBuf::from(path)),
@@ -758,7 +766,15 @@ mod tests {
         let abs = LiteOptions::parse("sqlite:///tmp/a.db?mode=rwc").unwrap();
         assert_eq!(abs.path.unwrap().to_str(), Some("/tmp/a.db"));
         let err = LiteOptions::parse("sqlite://a.db?cache=bogus").unwrap_err();
-        assert!(err.contains("cache"), "{err}");
+        assert!(err.contains("bogus"), "{err}");
+        let shared = LiteOptions::parse("sqlite://a.db?cache=shared&mode=rwc").unwrap();
+        assert!(
+            shared
+                .flags
+                .contains(rusqlite::OpenFlags::SQLITE_OPEN_SHARED_CACHE)
+        );
+        let err = LiteOptions::parse("sqlite://a.db?journal=wal").unwrap_err();
+        assert!(err.contains("journal"), "{err}");
         let err = LiteOptions::parse("sqlite://a.db?mode=xx").unwrap_err();
         assert!(err.contains("xx"), "{err}");
     }
