@@ -259,17 +259,12 @@ impl LiteConn {
             let mut stmt = conn.prepare_cached(sql)?;
             budget.arm(conn.is_autocommit() || stmt.readonly());
             bind(&mut stmt, values)?;
-            let n = stmt.column_count();
-            let columns: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
-            let mut rows = stmt.raw_query();
             let mut out = Vec::new();
-            while out.len() < limit {
-                let Some(row) = rows.next()? else { break };
-                let values = read_row(row, n)?;
-                out.push(LiteRow {
-                    columns: columns.clone(),
-                    values,
-                });
+            if limit > 0 {
+                each_row(&mut stmt, |row| {
+                    out.push(row);
+                    out.len() < limit
+                })?;
             }
             Ok(out)
         })
@@ -290,19 +285,7 @@ impl LiteConn {
         let result = (|| {
             let mut stmt = conn.prepare_cached(sql)?;
             bind(&mut stmt, values)?;
-            let n = stmt.column_count();
-            let columns: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
-            let mut rows = stmt.raw_query();
-            while let Some(row) = rows.next()? {
-                let values = read_row(row, n)?;
-                let row = LiteRow {
-                    columns: columns.clone(),
-                    values,
-                };
-                if !each(row) {
-                    break;
-                }
-            }
+            each_row(&mut stmt, &mut each)?;
             Ok(())
         })();
         conn.busy_timeout(Duration::ZERO).map_err(lite_error)?;
@@ -360,6 +343,27 @@ pub(crate) fn off_loop<R>(f: impl FnOnce() -> R) -> R {
         }
         _ => f(),
     }
+}
+
+/// Step through the rows of a bound statement, handing each to `each` until it returns
+/// `false`.
+fn each_row(
+    stmt: &mut rusqlite::Statement<'_>,
+    mut each: impl FnMut(LiteRow) -> bool,
+) -> rusqlite::Result<()> {
+    let n = stmt.column_count();
+    let columns: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        let row = LiteRow {
+            columns: columns.clone(),
+            values: read_row(row, n)?,
+        };
+        if !each(row) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// The `n` values of a row, owned.
