@@ -306,3 +306,103 @@ async fn concurrent_sqlite_writers_queue_and_all_commit() {
     db.close().await;
     remove(&path);
 }
+
+fn postgres() -> Option<String> {
+    match std::env::var("TRELLIS_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            println!("skipped: shared PostgreSQL connection tests (set TRELLIS_TEST_POSTGRES)");
+            None
+        }
+    }
+}
+
+/// A pool of two PostgreSQL connections: one shared by reads, one of their own for the
+/// rest.
+async fn two_connections(url: &str) -> Db {
+    Db::connect_with(DbConfig {
+        max_connections: 2,
+        ..DbConfig::new(url)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn postgres_reads_share_a_connection_and_writes_take_their_own() {
+    let Some(url) = postgres() else { return };
+    let db = two_connections(&url).await;
+    let read = session_id(&db).await.unwrap();
+    // While a transaction holds the other connection, many reads at once all run,
+    // pipelined on the shared one (none waits for the transaction's connection).
+    let tx = db.begin().await.unwrap();
+    let ids = tokio::time::timeout(
+        Duration::from_secs(10),
+        futures_util::future::join_all((0..20).map(|_| session_id(&db))),
+    )
+    .await
+    .expect("no read waits for the transaction's connection");
+    for id in ids {
+        assert_eq!(id.unwrap(), read);
+    }
+    tx.rollback().await.unwrap();
+    // A statement that is not a plain read runs on a connection of its own.
+    let rows = raw_rows(&db, "WITH t AS (SELECT 1) SELECT pg_backend_pid()", [])
+        .await
+        .unwrap();
+    assert_ne!(rows[0].json(0).as_i64().unwrap(), read);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_slow_postgres_read_does_not_hold_up_the_reads_behind_it() {
+    let Some(url) = postgres() else { return };
+    let db = two_connections(&url).await;
+    let shared = session_id(&db).await.unwrap();
+    let slow = tokio::spawn({
+        let db = db.clone();
+        async move { raw_rows(&db, "SELECT pg_sleep(1)", []).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The shared connection has finished nothing for a while: this read goes elsewhere
+    // instead of waiting a second behind the sleep.
+    let started = std::time::Instant::now();
+    let other = session_id(&db).await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(700));
+    assert_ne!(other, shared);
+    slow.await.unwrap().unwrap();
+    // Once the slow read is done, reads share the connection again.
+    assert_eq!(session_id(&db).await.unwrap(), shared);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_shared_postgres_read_retires_its_connection() {
+    let Some(url) = postgres() else { return };
+    let db = Db::connect(&url).await.unwrap();
+    let before = session_id(&db).await.unwrap();
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(200),
+        raw_rows(&db, "SELECT pg_sleep(3)", []),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the sleep was cut short");
+    let started = std::time::Instant::now();
+    let after = session_id(&db).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_ne!(before, after);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_closed_postgres_pool_refuses_reads() {
+    let Some(url) = postgres() else { return };
+    let db = Db::connect(&url).await.unwrap();
+    session_id(&db).await.unwrap();
+    db.close().await;
+    let err = session_id(&db).await.expect_err("closed");
+    assert!(
+        matches!(err, Error::Database(sqlx::Error::PoolClosed)),
+        "{err}"
+    );
+}

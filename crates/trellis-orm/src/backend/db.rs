@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::backend::Backend;
 use crate::backend::lite::{LiteConn, LiteOptions, WriteGate};
+use crate::backend::pg::{PgConn, PgOptions, PgShared};
 use crate::backend::pool::{ConnPool, PoolOptions};
 use crate::error::{Error, Result};
 
@@ -42,7 +43,7 @@ impl DbConfig {
 
 pub(crate) enum Pool {
     Sqlite(Arc<ConnPool<LiteConn>>),
-    Postgres(Arc<ConnPool<sqlx::PgConnection>>),
+    Postgres(Arc<ConnPool<PgConn>>, Arc<PgShared>),
     MySql(Arc<ConnPool<sqlx::MySqlConnection>>),
 }
 
@@ -50,7 +51,7 @@ pub(crate) enum Pool {
 /// async runtime (so a `Db` can be created by synchronous start-up code).
 enum Options {
     Sqlite(LiteOptions, PoolOptions),
-    Postgres(sqlx::postgres::PgConnectOptions, PoolOptions),
+    Postgres(PgOptions, PoolOptions),
     MySql(sqlx::mysql::MySqlConnectOptions, PoolOptions),
 }
 
@@ -68,7 +69,20 @@ impl DbInner {
     pub(crate) fn pool(&self) -> &Pool {
         self.pool.get_or_init(|| match &self.options {
             Options::Sqlite(c, p) => Pool::Sqlite(ConnPool::new(c.clone(), p.clone())),
-            Options::Postgres(c, p) => Pool::Postgres(ConnPool::new(c.clone(), p.clone())),
+            Options::Postgres(c, p) => {
+                // One shared connection per core, at most half the connections; the
+                // rest for transactions and for statements that do not share.
+                let shared = (p.max_connections as usize / 2)
+                    .min(std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let own = PoolOptions {
+                    max_connections: p.max_connections - shared as u32,
+                    ..p.clone()
+                };
+                Pool::Postgres(
+                    ConnPool::new(c.clone(), own),
+                    Arc::new(PgShared::new(c.clone(), shared, p.max_lifetime)),
+                )
+            }
             Options::MySql(c, p) => Pool::MySql(ConnPool::new(c.clone(), p.clone())),
         })
     }
@@ -121,7 +135,7 @@ impl Db {
         let db = Db::connect_lazy_with(config)?;
         match db.inner.pool() {
             Pool::Sqlite(p) => drop(p.acquire().await?),
-            Pool::Postgres(p) => drop(p.acquire().await?),
+            Pool::Postgres(p, _) => drop(p.acquire().await?),
             Pool::MySql(p) => drop(p.acquire().await?),
         }
         Ok(db)
@@ -163,8 +177,7 @@ impl Db {
                 (Options::Sqlite(opts, pool), Backend::Sqlite)
             }
             "postgres" | "postgresql" => {
-                let opts = sqlx::postgres::PgConnectOptions::from_str(url)
-                    .map_err(|e| bad(e.to_string()))?;
+                let opts = PgOptions::parse(url).map_err(bad)?;
                 let pool = PoolOptions::server(&config);
                 (Options::Postgres(opts, pool), Backend::Postgres)
             }
@@ -216,7 +229,10 @@ impl Db {
         };
         match pool {
             Pool::Sqlite(p) => p.close().await,
-            Pool::Postgres(p) => p.close().await,
+            Pool::Postgres(p, shared) => {
+                shared.close();
+                p.close().await
+            }
             Pool::MySql(p) => p.close().await,
         }
     }

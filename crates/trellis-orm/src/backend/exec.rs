@@ -62,8 +62,8 @@ pub struct ExecResult {
     pub last_insert_id: Option<i64>,
 }
 
-/// SQL text to run: built for this query, or shared with the compiled-SQL cache (no copy:
-/// sqlx keeps the same `Arc` as its prepared-statement key).
+/// SQL text to run: built for this query, or shared with the compiled-SQL cache (no copy
+/// for sqlx, which keeps the same `Arc` as its prepared-statement key).
 pub(crate) enum Sql {
     Owned(String),
     Shared(Arc<str>),
@@ -101,49 +101,56 @@ impl From<Arc<str>> for Sql {
 
 /// Run a statement on the connection of `$self`: a pooled one checked out for this
 /// statement, or the transaction's. SQLite runs `$lite` with `$c` bound to the
-/// [`LiteConn`] (synchronous); PostgreSQL and MySQL run `$body` (which evaluates to a
-/// `Result`) with `$e` bound to the `&mut` sqlx connection and `$variant` wrapping the
-/// driver's rows into [`Row`].
+/// [`LiteConn`](crate::backend::lite::LiteConn) (synchronous); PostgreSQL runs `$pg` with
+/// `$p` bound to the `&mut` [`PgConn`](crate::backend::pg::PgConn), MySQL `$my` with `$e`
+/// bound to the `&mut` sqlx connection (both evaluate to a `Result` and may `.await`).
 macro_rules! on_conn {
-    ($self:expr, sqlite($sql:expr) |$c:ident| $lite:expr, |$e:ident, $variant:ident| $body:expr) => {{
+    ($self:expr, shared: $shared:expr, sqlite($sql:expr) |$c:ident| $lite:expr, postgres |$p:ident| $pg:expr, mysql |$e:ident| $my:expr) => {{
         match $self {
             Conn::Db(db) => match db.inner.pool() {
-                Pool::Sqlite(p) => {
+                Pool::Sqlite(pool) => {
                     // Writers queue for the write lock before taking a connection.
                     let _gate = match crate::backend::lite::is_read($sql) {
                         true => None,
                         false => Some(db.inner.write_gate.enter().await?),
                     };
-                    let mut guard = p.acquire().await?;
+                    let mut guard = pool.acquire().await?;
                     let $c = guard.conn();
                     $lite
                 }
-                Pool::Postgres(p) => {
-                    let mut c = p.acquire().await?;
-                    let $variant = pg_row;
-                    on_conn!(@run c, $e, $body)
+                Pool::Postgres(pool, shared) => {
+                    use crate::backend::pg::{InFlight, Pick};
+                    let pick = match $shared {
+                        true => shared.pick().await?,
+                        false => Pick::Own,
+                    };
+                    let pick = match pick {
+                        Pick::Stalled(c) => match pool.try_acquire().await {
+                            Some(own) => Err(own?),
+                            None => Ok(InFlight::new(c)),
+                        },
+                        Pick::Shared(c) => Ok(c),
+                        Pick::Own => Err(pool.acquire().await?),
+                    };
+                    match pick {
+                        Ok(mut c) => on_conn!(@run c, $p, $pg),
+                        Err(mut c) => on_conn!(@run c, $p, $pg),
+                    }
                 }
-                Pool::MySql(p) => {
-                    let mut c = p.acquire().await?;
-                    let $variant = mysql_row;
-                    on_conn!(@run c, $e, $body)
+                Pool::MySql(pool) => {
+                    let mut c = pool.acquire().await?;
+                    on_conn!(@run c, $e, $my)
                 }
             },
             Conn::Tx(tx) => {
                 let mut guard = tx.lock_conn().await?;
                 match &mut *guard {
-                    TxConn::Sqlite(p) => {
-                        let $c = p.conn();
+                    TxConn::Sqlite(conn) => {
+                        let $c = conn.conn();
                         $lite
                     }
-                    TxConn::Postgres(c) => {
-                        let $variant = pg_row;
-                        on_conn!(@run c, $e, $body)
-                    }
-                    TxConn::MySql(c) => {
-                        let $variant = mysql_row;
-                        on_conn!(@run c, $e, $body)
-                    }
+                    TxConn::Postgres(c) => on_conn!(@run c, $p, $pg),
+                    TxConn::MySql(c) => on_conn!(@run c, $e, $my),
                 }
             }
         }
@@ -164,9 +171,6 @@ macro_rules! on_conn {
     }};
 }
 
-fn pg_row(r: sqlx::postgres::PgRow) -> Row {
-    Row::Postgres(r)
-}
 fn mysql_row(r: sqlx::mysql::MySqlRow) -> Row {
     Row::MySql(r)
 }
@@ -211,17 +215,27 @@ impl<'a> Conn<'a> {
         let mut out = Vec::new();
         on_conn!(
             self,
+            shared: crate::backend::pg::shareable(sql.as_str()),
             sqlite(sql.as_str()) | c | {
                 for row in c.query(sql.as_str(), &values.0)? {
                     out.push(f(Row::Sqlite(row))?);
                 }
                 Ok::<_, crate::error::Error>(())
             },
-            |e, wrap| {
+            postgres | c | {
+                c.query_map(
+                    sql.as_str(),
+                    &values.0,
+                    |row| f(Row::Postgres(row)),
+                    &mut out,
+                )
+                .await
+            },
+            mysql | e | {
                 let q = sqlx::query_with(sql.into_sqlx(), SqlxValues(values));
                 let mut rows = q.fetch(e);
                 while let Some(row) = rows.try_next().await? {
-                    out.push(f(wrap(row))?);
+                    out.push(f(mysql_row(row))?);
                 }
                 Ok(())
             }
@@ -247,6 +261,7 @@ impl<'a> Conn<'a> {
         tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
         let row = on_conn!(
             self,
+            shared: crate::backend::pg::shareable(sql.as_str()),
             sqlite(sql.as_str()) | c | {
                 Ok::<_, crate::error::Error>(
                     c.query_limit(sql.as_str(), &values.0, 1)?
@@ -254,11 +269,16 @@ impl<'a> Conn<'a> {
                         .map(Row::Sqlite),
                 )
             },
-            |e, wrap| {
+            postgres | c | {
+                Ok(c.query_first(sql.as_str(), &values.0)
+                    .await?
+                    .map(Row::Postgres))
+            },
+            mysql | e | {
                 Ok(sqlx::query_with(sql.into_sqlx(), SqlxValues(values))
                     .fetch_optional(e)
                     .await?
-                    .map(wrap))
+                    .map(mysql_row))
             }
         )?;
         row.map(f).transpose()
@@ -280,12 +300,19 @@ impl<'a> Conn<'a> {
         tracing::debug!(target: "trellis::orm::sql", sql = %sql.as_str());
         on_conn!(
             self,
+            shared: crate::backend::pg::shareable(sql.as_str()),
             sqlite(sql.as_str()) | c | Ok(c.execute(sql.as_str(), &values.0)?),
-            |e, _wrap| {
+            postgres | c | {
+                Ok(ExecResult {
+                    rows_affected: c.execute(sql.as_str(), &values.0).await?,
+                    last_insert_id: None,
+                })
+            },
+            mysql | e | {
                 let r = sqlx::query_with(sql.into_sqlx(), SqlxValues(values))
                     .execute(e)
                     .await?;
-                Ok(convert(r))
+                Ok(mysql_result(r))
             }
         )
     }
@@ -297,12 +324,19 @@ impl<'a> Conn<'a> {
         tracing::debug!(target: "trellis::orm::sql", sql = %sql);
         on_conn!(
             self,
+            shared: false,
             sqlite(sql) | c | Ok(c.execute_raw(sql)?),
-            |e, _wrap| {
+            postgres | c | {
+                Ok(ExecResult {
+                    rows_affected: c.execute_simple(sql).await?,
+                    last_insert_id: None,
+                })
+            },
+            mysql | e | {
                 let r = sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
                     .execute(e)
                     .await?;
-                Ok(convert(r))
+                Ok(mysql_result(r))
             }
         )
     }
@@ -373,6 +407,7 @@ impl<'a> Conn<'a> {
             let result: Result<()> = async {
                 on_conn!(
                     conn,
+                    shared: false,
                     sqlite(sql.as_str()) | c | {
                         // In a transaction (its connection is held by the Tx): read, then send.
                         for row in c.query(sql.as_str(), &values.0)? {
@@ -382,11 +417,19 @@ impl<'a> Conn<'a> {
                         }
                         Ok(())
                     },
-                    |e, wrap| {
+                    postgres | c | {
+                        Ok(c.query_each(sql.as_str(), &values.0, |row| {
+                            let row = row.map(Row::Postgres).map_err(Into::into);
+                            let tx = &tx;
+                            async move { tx.send(row).await.is_ok() }
+                        })
+                        .await?)
+                    },
+                    mysql | e | {
                         let q = sqlx::query_with(sql.into_sqlx(), SqlxValues(values));
                         let mut s = q.fetch(e);
                         while let Some(row) = s.next().await {
-                            let row = row.map(wrap).map_err(Into::into);
+                            let row = row.map(mysql_row).map_err(Into::into);
                             if tx.send(row).await.is_err() {
                                 break;
                             }
@@ -410,25 +453,9 @@ enum Owned {
     Tx(Tx),
 }
 
-trait IntoExec {
-    fn into_exec(self) -> ExecResult;
-}
-impl IntoExec for sqlx::postgres::PgQueryResult {
-    fn into_exec(self) -> ExecResult {
-        ExecResult {
-            rows_affected: self.rows_affected(),
-            last_insert_id: None,
-        }
+fn mysql_result(r: sqlx::mysql::MySqlQueryResult) -> ExecResult {
+    ExecResult {
+        rows_affected: r.rows_affected(),
+        last_insert_id: Some(r.last_insert_id() as i64),
     }
-}
-impl IntoExec for sqlx::mysql::MySqlQueryResult {
-    fn into_exec(self) -> ExecResult {
-        ExecResult {
-            rows_affected: self.rows_affected(),
-            last_insert_id: Some(self.last_insert_id() as i64),
-        }
-    }
-}
-fn convert<R: IntoExec>(r: R) -> ExecResult {
-    r.into_exec()
 }

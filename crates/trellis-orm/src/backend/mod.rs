@@ -3,12 +3,13 @@
 //! flags ([`Features`]) and the DDL vocabulary the migrations' schema editor uses.
 //!
 //! SQL is built with sea-query for the backend's dialect and every value travels as a bound
-//! parameter (sea-query-sqlx binds them); identifiers are quoted by the builder.
+//! parameter (bound by the drivers: rusqlite, tokio-postgres, sqlx for MySQL); identifiers are quoted by the builder.
 
 mod db;
 mod exec;
 mod lite;
 pub mod mysql;
+mod pg;
 mod pool;
 pub mod postgres;
 mod row;
@@ -18,6 +19,7 @@ mod tx;
 pub use db::{Db, DbConfig};
 pub use exec::{Conn, ExecResult, Executor};
 pub use lite::{LiteError, LiteRow};
+pub use pg::PgError;
 pub use row::Row;
 pub(crate) use row::{JsonAs, value_kind as row_value_kind};
 pub use tx::{OnCommit, Tx, on_commit};

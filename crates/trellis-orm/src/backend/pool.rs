@@ -1,6 +1,6 @@
-//! The connection pool: the drivers' connections (sqlx for PostgreSQL and MySQL, rusqlite
-//! for SQLite) held by Trellis, without the
-//! per-checkout cost of `sqlx::Pool`.
+//! The connection pool: the drivers' connections (tokio-postgres for PostgreSQL, sqlx for
+//! MySQL, rusqlite for SQLite) held by Trellis, without the per-checkout cost of
+//! `sqlx::Pool`.
 //!
 //! `sqlx::Pool` pings a connection when it is checked out (`test_before_acquire`, on by
 //! default) and again when it comes back (always, from a spawned task): three round trips
@@ -18,7 +18,8 @@
 //!   opens a fresh one. SQLite statements run synchronously (`lite.rs`), so none is ever
 //!   left half-way, and the single connection of an in-memory database is kept;
 //! - SQLite connections are [`LiteConn`]s (rusqlite, statements run on the calling
-//!   thread, see `lite.rs`); PostgreSQL and MySQL ones are sqlx's;
+//!   thread, see `lite.rs`); PostgreSQL ones are [`PgConn`]s (tokio-postgres, see
+//!   `pg.rs`); MySQL ones are sqlx's;
 //! - idle connections older than `max_lifetime` or idle longer than `idle_timeout` are
 //!   closed when they are next looked at.
 
@@ -30,9 +31,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::backend::lite::{LiteConn, LiteOptions};
+use crate::backend::pg::{PgConn, PgOptions};
 
-/// A connection the pool can hold: sqlx's PostgreSQL and MySQL connections, and
-/// Trellis' own SQLite connection.
+/// A connection the pool can hold: Trellis' own SQLite and PostgreSQL connections, and
+/// sqlx's MySQL connection.
 pub(crate) trait PoolConn: Send + Sized + 'static {
     /// How to open one.
     type Options: Send + Sync;
@@ -70,7 +72,20 @@ macro_rules! sqlx_conn {
         }
     )*};
 }
-sqlx_conn!(sqlx::PgConnection, sqlx::MySqlConnection);
+sqlx_conn!(sqlx::MySqlConnection);
+
+impl PoolConn for PgConn {
+    type Options = PgOptions;
+    fn open(opts: &PgOptions) -> impl Future<Output = Result<Self, sqlx::Error>> + Send {
+        PgConn::open(opts)
+    }
+    fn ping(&mut self) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+        PgConn::ping(self)
+    }
+    fn close(self) -> impl Future<Output = ()> + Send {
+        PgConn::close(self)
+    }
+}
 
 impl PoolConn for LiteConn {
     type Options = LiteOptions;
@@ -165,6 +180,25 @@ impl<C: PoolConn> ConnPool<C> {
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?,
         };
+        self.checkout(permit).await
+    }
+
+    /// Check out a connection only if one is free now (`None` when every connection is
+    /// in use).
+    pub(crate) async fn try_acquire(self: &Arc<Self>) -> Option<Result<Pooled<C>, sqlx::Error>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Some(Err(sqlx::Error::PoolClosed));
+        }
+        let permit = self.permits.clone().try_acquire_owned().ok()?;
+        Some(self.checkout(permit).await)
+    }
+
+    /// The most recently used idle connection (checked if health checks are on), or a
+    /// new one.
+    async fn checkout(
+        self: &Arc<Self>,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<Pooled<C>, sqlx::Error> {
         let now = Instant::now();
         loop {
             let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();

@@ -10,8 +10,8 @@ use crate::field::{FieldKind, FieldMeta, FieldType};
 pub enum Row {
     /// A SQLite row.
     Sqlite(crate::backend::LiteRow),
-    /// A PostgreSQL row.
-    Postgres(sqlx::postgres::PgRow),
+    /// A PostgreSQL row (tokio-postgres).
+    Postgres(tokio_postgres::Row),
     /// A MySQL/MariaDB row.
     MySql(sqlx::mysql::MySqlRow),
 }
@@ -47,7 +47,9 @@ impl Row {
             Row::Sqlite(r) => r
                 .value(idx)
                 .is_none_or(|v| *v == rusqlite::types::Value::Null),
-            Row::Postgres(r) => r.try_get_raw(idx).map(|v| v.is_null()).unwrap_or(true),
+            Row::Postgres(r) => r
+                .try_get::<_, Option<crate::backend::pg::AnyValue>>(idx)
+                .map_or(true, |v| v.is_none()),
             Row::MySql(r) => r.try_get_raw(idx).map(|v| v.is_null()).unwrap_or(true),
         }
     }
@@ -117,13 +119,7 @@ impl Row {
                     Some(V::Null) | None => J::Null,
                 }
             }
-            Row::Postgres(r) => {
-                // NUMERIC (and SUM/AVG of integers) come back as decimals.
-                if let Ok(v) = r.try_get::<rust_decimal::Decimal, _>(idx) {
-                    return decimal_json(v);
-                }
-                try_types!(r)
-            }
+            Row::Postgres(r) => pg_json(r, idx),
             Row::MySql(r) => {
                 if let Ok(v) = r.try_get::<rust_decimal::Decimal, _>(idx) {
                     return decimal_json(v);
@@ -137,6 +133,56 @@ impl Row {
             }
         }
     }
+}
+
+/// A PostgreSQL column as JSON, by the type the server reports.
+fn pg_json(r: &tokio_postgres::Row, idx: usize) -> serde_json::Value {
+    use serde_json::Value as J;
+    use tokio_postgres::types::Type;
+    macro_rules! get {
+        ($t:ty) => {
+            r.try_get::<_, Option<$t>>(idx).ok().flatten()
+        };
+    }
+    let Some(column) = r.columns().get(idx) else {
+        return J::Null;
+    };
+    let ty = column.type_();
+    let v = if *ty == Type::INT8 {
+        get!(i64).map(J::from)
+    } else if *ty == Type::INT4 {
+        get!(i32).map(J::from)
+    } else if *ty == Type::INT2 {
+        get!(i16).map(J::from)
+    } else if *ty == Type::OID {
+        get!(u32).map(J::from)
+    } else if *ty == Type::BOOL {
+        get!(bool).map(J::from)
+    } else if *ty == Type::FLOAT8 {
+        get!(f64).map(J::from)
+    } else if *ty == Type::FLOAT4 {
+        get!(f32).map(J::from)
+    } else if *ty == Type::NUMERIC {
+        // NUMERIC (and SUM/AVG of integers) come back as decimals.
+        get!(rust_decimal::Decimal).map(decimal_json)
+    } else if *ty == Type::TIMESTAMPTZ {
+        get!(chrono::DateTime<chrono::Utc>).map(|v| J::String(v.to_rfc3339()))
+    } else if *ty == Type::TIMESTAMP {
+        get!(chrono::NaiveDateTime).map(|v| J::String(v.to_string()))
+    } else if *ty == Type::DATE {
+        get!(chrono::NaiveDate).map(|v| J::String(v.to_string()))
+    } else if *ty == Type::TIME {
+        get!(chrono::NaiveTime).map(|v| J::String(v.to_string()))
+    } else if *ty == Type::UUID {
+        get!(uuid::Uuid).map(|v| J::String(v.to_string()))
+    } else if *ty == Type::JSON || *ty == Type::JSONB {
+        get!(serde_json::Value)
+    } else if *ty == Type::BYTEA {
+        get!(Vec<u8>).map(J::from)
+    } else {
+        get!(String).map(J::String)
+    };
+    v.unwrap_or(J::Null)
 }
 
 /// A decimal as JSON: a number when it is whole or fits a float exactly enough, else text.
@@ -248,7 +294,11 @@ impl Row {
         }
         let direct = match self {
             Row::Sqlite(r) => r.get::<i64>(idx).ok(),
-            Row::Postgres(r) => ints!(r),
+            Row::Postgres(r) => r
+                .try_get::<_, i64>(idx)
+                .or_else(|_| r.try_get::<_, i32>(idx).map(i64::from))
+                .or_else(|_| r.try_get::<_, i16>(idx).map(i64::from))
+                .ok(),
             Row::MySql(r) => ints!(r),
         };
         direct.or_else(|| self.decimal(idx).and_then(|d| d.round().to_i64()))
@@ -266,7 +316,10 @@ impl Row {
         }
         let direct = match self {
             Row::Sqlite(r) => r.get::<f64>(idx).ok(),
-            Row::Postgres(r) => floats!(r),
+            Row::Postgres(r) => r
+                .try_get::<_, f64>(idx)
+                .or_else(|_| r.try_get::<_, f32>(idx).map(f64::from))
+                .ok(),
             Row::MySql(r) => floats!(r),
         };
         direct
@@ -279,7 +332,7 @@ impl Row {
         rust_decimal::Decimal::decode(self, idx).ok().or_else(|| {
             let i = match self {
                 Row::Sqlite(r) => r.get::<i64>(idx).ok(),
-                Row::Postgres(r) => r.try_get::<i64, _>(idx).ok(),
+                Row::Postgres(r) => r.try_get::<_, i64>(idx).ok(),
                 Row::MySql(r) => r.try_get::<i64, _>(idx).ok(),
             };
             i.map(rust_decimal::Decimal::from)

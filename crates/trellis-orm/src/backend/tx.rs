@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::backend::db::Pool;
 use crate::backend::lite::LiteConn;
+use crate::backend::pg::PgConn;
 use crate::backend::pool::Pooled;
 use crate::backend::{Backend, Conn, Db};
 use crate::error::{Error, Result};
@@ -13,7 +14,7 @@ use futures_util::future::BoxFuture;
 
 pub(crate) enum TxConn {
     Sqlite(Box<Pooled<LiteConn>>),
-    Postgres(Pooled<sqlx::PgConnection>),
+    Postgres(Box<Pooled<PgConn>>),
     MySql(Pooled<sqlx::MySqlConnection>),
 }
 
@@ -103,7 +104,7 @@ impl Db {
         };
         let conn = match self.inner.pool() {
             Pool::Sqlite(p) => TxConn::Sqlite(Box::new(p.acquire().await?)),
-            Pool::Postgres(p) => TxConn::Postgres(p.acquire().await?),
+            Pool::Postgres(p, _) => TxConn::Postgres(Box::new(p.acquire().await?)),
             Pool::MySql(p) => TxConn::MySql(p.acquire().await?),
         };
         let tx = Tx {

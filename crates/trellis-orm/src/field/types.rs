@@ -67,7 +67,7 @@ macro_rules! native {
                 use sqlx::Row as _;
                 match row {
                     Row::Sqlite(r) => r.get::<$ty>(idx).map_err(|e| decode_error(row, idx, e)),
-                    Row::Postgres(r) => r.try_get::<$ty, _>(idx).map_err(|e| decode_error(row, idx, e)),
+                    Row::Postgres(r) => r.try_get::<_, $ty>(idx).map_err(|e| decode_error(row, idx, e)),
                     Row::MySql(r) => r.try_get::<$ty, _>(idx).map_err(|e| decode_error(row, idx, e)),
                 }
             }
@@ -106,7 +106,11 @@ impl FieldType for bool {
         use sqlx::Row as _;
         match row {
             Row::Sqlite(r) => return r.get::<bool>(idx).map_err(|e| decode_error(row, idx, e)),
-            Row::Postgres(r) => r.try_get::<bool, _>(idx),
+            Row::Postgres(r) => {
+                return r
+                    .try_get::<_, bool>(idx)
+                    .map_err(|e| decode_error(row, idx, e));
+            }
             // MySQL/MariaDB report BOOL columns as TINYINT; expressions as BIGINT.
             Row::MySql(r) => r
                 .try_get::<bool, _>(idx)
@@ -134,7 +138,17 @@ impl FieldType for chrono::DateTime<chrono::Utc> {
         use sqlx::Row as _;
         match row {
             Row::Sqlite(r) => return r.get::<Self>(idx).map_err(|e| decode_error(row, idx, e)),
-            Row::Postgres(r) => r.try_get::<Self, _>(idx),
+            // `timestamp with time zone`; a `timestamp` column is read as UTC.
+            Row::Postgres(r) => {
+                return r
+                    .try_get::<_, Self>(idx)
+                    .or_else(|e| {
+                        r.try_get::<_, chrono::NaiveDateTime>(idx)
+                            .map(|n| n.and_utc())
+                            .map_err(|_| e)
+                    })
+                    .map_err(|e| decode_error(row, idx, e));
+            }
             Row::MySql(r) => r.try_get::<Self, _>(idx).or_else(|_| {
                 r.try_get::<chrono::NaiveDateTime, _>(idx)
                     .map(|n| n.and_utc())
@@ -180,7 +194,7 @@ impl FieldType for rust_decimal::Decimal {
                 }
             }
             Row::Postgres(r) => r
-                .try_get::<Self, _>(idx)
+                .try_get::<_, Self>(idx)
                 .map_err(|e| decode_error(row, idx, e)),
             Row::MySql(r) => r
                 .try_get::<Self, _>(idx)
@@ -207,7 +221,11 @@ impl FieldType for serde_json::Value {
         use sqlx::Row as _;
         match row {
             Row::Sqlite(r) => return r.get::<Self>(idx).map_err(|e| decode_error(row, idx, e)),
-            Row::Postgres(r) => r.try_get::<Self, _>(idx),
+            Row::Postgres(r) => {
+                return r
+                    .try_get::<_, Self>(idx)
+                    .map_err(|e| decode_error(row, idx, e));
+            }
             // MariaDB's JSON is LONGTEXT: read the text and parse it.
             Row::MySql(r) => r.try_get::<Self, _>(idx).or_else(|_| {
                 let s = r.try_get::<String, _>(idx)?;

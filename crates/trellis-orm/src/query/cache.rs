@@ -28,7 +28,7 @@ use crate::query::{F, KeyColumn, Lookup, Op, Operand, Q, QuerySet};
 /// A statement ready to run: its SQL and how to decode its rows.
 #[derive(Debug)]
 pub(crate) struct Compiled {
-    /// The SQL text (shared with sqlx's prepared-statement cache).
+    /// The SQL text (shared with the drivers' prepared-statement caches).
     pub(crate) sql: Arc<str>,
     /// Deferred fields and `select_related` subtrees, in row order.
     pub(crate) load: Load,
