@@ -4,8 +4,8 @@
 //! relations loaded on purpose (`select_related`, `prefetch_related`; never implicitly),
 //! transactions with savepoints and `on_commit`, signals, and migrations, on SQLite (the
 //! embedded default), PostgreSQL and MySQL/MariaDB. SQL is built with sea-query and run
-//! with sqlx (PostgreSQL, MySQL) or rusqlite (SQLite, on the calling thread): values are
-//! always bound parameters.
+//! with tokio-postgres (PostgreSQL), sqlx (MySQL) or rusqlite (SQLite, on the calling
+//! thread): values are always bound parameters.
 //!
 //! ```
 //! use trellis_orm::prelude::*;

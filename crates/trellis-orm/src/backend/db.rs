@@ -16,7 +16,9 @@ pub struct DbConfig {
     /// `sqlite://db.sqlite3` (relative to the working directory), `sqlite:///abs/path.db`,
     /// `sqlite::memory:`, `postgres://...`, `mysql://...` (MariaDB too).
     pub url: String,
-    /// The most connections the pool opens.
+    /// The most connections the pool opens. On PostgreSQL, up to half of them (one per
+    /// CPU core) are shared by the plain reads outside transactions, pipelined; the
+    /// rest serve everything else, one statement or transaction at a time.
     pub max_connections: u32,
     /// Connections kept open when idle.
     pub min_connections: u32,
