@@ -7,6 +7,7 @@ mod meta;
 pub(crate) mod persist;
 pub mod registry;
 mod relation;
+mod update;
 
 pub use meta::{IndexMeta, ManyToManyMeta, ModelMeta, RelatedModel, ReverseMeta};
 pub(crate) use persist::delete_objects;
