@@ -225,10 +225,7 @@ async fn bulk_update_statements_differ_per_shape() {
         for (i, p) in many.iter_mut().enumerate() {
             p.views = 1000 + i as i32;
         }
-        assert_eq!(
-            trellis_orm::bulk_update(&db, &many, &["views"]).await?,
-            501
-        );
+        assert_eq!(trellis_orm::bulk_update(&db, &many, &["views"]).await?, 501);
         let views: Vec<i32> = Post::objects()
             .filter(Post::f().title.startswith("m"))
             .order_by(["id"])
