@@ -21,6 +21,7 @@
 //! On a current-thread runtime (tests) "off the event loop" is simply inline.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -161,9 +162,44 @@ impl Budget {
     }
 }
 
+/// The column names of the statements a connection ran, by SQL text: the rows of a query
+/// share them, and so do the queries of a statement after the first (instead of copying
+/// them out of SQLite every time).
+#[derive(Default)]
+struct ColumnNames(HashMap<Box<str>, Arc<[Box<str>]>, foldhash::fast::RandomState>);
+
+/// Statements whose column names are kept per connection at most (as many as rusqlite's
+/// statement cache keeps statements); emptied when full.
+const MAX_COLUMN_NAMES: usize = 128;
+
+impl ColumnNames {
+    /// The column names of `stmt`, prepared from `sql`.
+    fn of(&mut self, sql: &str, stmt: &rusqlite::Statement<'_>) -> Arc<[Box<str>]> {
+        // A statement SQLite prepared again after a schema change may name its columns
+        // differently (`SELECT *`): the kept names are checked, without copying them.
+        if let Some(names) = self.0.get(sql)
+            && same_names(stmt, names)
+        {
+            return names.clone();
+        }
+        let names: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
+        if self.0.len() >= MAX_COLUMN_NAMES {
+            self.0.clear();
+        }
+        self.0.insert(sql.into(), names.clone());
+        names
+    }
+}
+
+fn same_names(stmt: &rusqlite::Statement<'_>, names: &[Box<str>]) -> bool {
+    let n = stmt.column_count();
+    n == names.len() && (0..n).all(|i| stmt.column_name(i).ok() == Some(&*names[i]))
+}
+
 /// One SQLite connection.
 pub(crate) struct LiteConn {
     conn: rusqlite::Connection,
+    names: ColumnNames,
     budget: Arc<Budget>,
     busy_timeout: Duration,
 }
@@ -206,6 +242,7 @@ impl LiteConn {
         .map_err(lite_error)?;
         Ok(LiteConn {
             conn,
+            names: ColumnNames::default(),
             budget,
             busy_timeout: opts.busy_timeout,
         })
@@ -215,13 +252,14 @@ impl LiteConn {
     /// locked, run it again off the event loop, waiting for locks.
     fn run<T>(
         &mut self,
-        mut f: impl FnMut(&rusqlite::Connection, &Budget) -> rusqlite::Result<T>,
+        mut f: impl FnMut(&rusqlite::Connection, &mut ColumnNames, &Budget) -> rusqlite::Result<T>,
     ) -> Result<T, sqlx::Error> {
         let budget = &*self.budget;
         budget.ticks.store(0, Ordering::Relaxed);
         budget.interruptible.store(false, Ordering::Relaxed);
         budget.retrying.store(false, Ordering::Relaxed);
-        match f(&self.conn, budget) {
+        let names = &mut self.names;
+        match f(&self.conn, names, budget) {
             Err(e) if retry_off_loop(&e) => {
                 budget.retrying.store(true, Ordering::Relaxed);
                 budget.interruptible.store(false, Ordering::Relaxed);
@@ -229,7 +267,7 @@ impl LiteConn {
                 let timeout = self.busy_timeout;
                 off_loop(|| {
                     conn.busy_timeout(timeout)?;
-                    let result = f(conn, budget);
+                    let result = f(conn, names, budget);
                     conn.busy_timeout(Duration::ZERO)?;
                     result
                 })
@@ -255,13 +293,13 @@ impl LiteConn {
         values: &[Value],
         limit: usize,
     ) -> Result<Vec<LiteRow>, sqlx::Error> {
-        self.run(|conn, budget| {
+        self.run(|conn, names, budget| {
             let mut stmt = conn.prepare_cached(sql)?;
             budget.arm(conn.is_autocommit() || stmt.readonly());
             bind(&mut stmt, values)?;
             let mut out = Vec::new();
             if limit > 0 {
-                each_row(&mut stmt, |row| {
+                each_row(&mut stmt, sql, names, |row| {
                     out.push(row);
                     out.len() < limit
                 })?;
@@ -281,11 +319,12 @@ impl LiteConn {
         self.budget.interruptible.store(false, Ordering::Relaxed);
         self.budget.retrying.store(true, Ordering::Relaxed);
         let conn = &self.conn;
+        let names = &mut self.names;
         conn.busy_timeout(self.busy_timeout).map_err(lite_error)?;
         let result = (|| {
             let mut stmt = conn.prepare_cached(sql)?;
             bind(&mut stmt, values)?;
-            each_row(&mut stmt, &mut each)?;
+            each_row(&mut stmt, sql, names, &mut each)?;
             Ok(())
         })();
         conn.busy_timeout(Duration::ZERO).map_err(lite_error)?;
@@ -298,7 +337,7 @@ impl LiteConn {
         sql: &str,
         values: &[Value],
     ) -> Result<ExecResult, sqlx::Error> {
-        self.run(|conn, budget| {
+        self.run(|conn, _, budget| {
             let mut stmt = conn.prepare_cached(sql)?;
             budget.arm(conn.is_autocommit() || stmt.readonly());
             bind(&mut stmt, values)?;
@@ -315,7 +354,7 @@ impl LiteConn {
     /// Run SQL without parameters (one or more statements; rows ignored).
     pub(crate) fn execute_raw(&mut self, sql: &str) -> Result<ExecResult, sqlx::Error> {
         // Transaction control and DDL are never cut short.
-        self.run(|conn, _| {
+        self.run(|conn, _, _| {
             conn.execute_batch(sql)?;
             Ok(ExecResult {
                 rows_affected: conn.changes(),
@@ -345,19 +384,23 @@ pub(crate) fn off_loop<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// Step through the rows of a bound statement, handing each to `each` until it returns
-/// `false`.
+/// Step through the rows of a bound statement (prepared from `sql`), handing each to
+/// `each` until it returns `false`.
 fn each_row(
     stmt: &mut rusqlite::Statement<'_>,
+    sql: &str,
+    names: &mut ColumnNames,
     mut each: impl FnMut(LiteRow) -> bool,
 ) -> rusqlite::Result<()> {
-    let n = stmt.column_count();
-    let columns: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
     let mut rows = stmt.raw_query();
+    let mut columns: Option<Arc<[Box<str>]>> = None;
     while let Some(row) = rows.next()? {
+        // Named once the first step is made: a statement SQLite had to prepare again
+        // (after a schema change) is prepared again by that step.
+        let columns = columns.get_or_insert_with(|| names.of(sql, row.as_ref()));
         let row = LiteRow {
             columns: columns.clone(),
-            values: read_row(row, n)?,
+            values: read_row(row, columns.len())?,
         };
         if !each(row) {
             break;
@@ -737,7 +780,27 @@ pub(crate) fn lite_error(e: rusqlite::Error) -> sqlx::Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{LiteOptions, is_read};
+    use super::{LiteConn, LiteOptions, is_read};
+
+    #[test]
+    fn column_names_follow_schema_changes() {
+        let mut c = LiteConn::open(&LiteOptions::parse("sqlite::memory:").unwrap()).unwrap();
+        c.execute_raw("CREATE TABLE t (a integer); INSERT INTO t VALUES (1)")
+            .unwrap();
+        let names = |c: &mut LiteConn, sql: &str| -> Vec<String> {
+            let rows = c.query(sql, &[]).unwrap();
+            (0..rows[0].len())
+                .map(|i| rows[0].column_name(i).unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["a"]);
+        assert_eq!(names(&mut c, "SELECT a AS x FROM t"), ["x"]);
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["a"]);
+        c.execute_raw("ALTER TABLE t RENAME COLUMN a TO b").unwrap();
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b"]);
+        c.execute_raw("ALTER TABLE t ADD COLUMN c text").unwrap();
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b", "c"]);
+    }
 
     #[test]
     fn reads_are_told_from_writes() {
