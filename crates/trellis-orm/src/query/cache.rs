@@ -69,6 +69,16 @@ impl Shape {
         backend: Backend,
         key: Option<&KeyColumn>,
     ) -> Shape {
+        Shape::of_limited(qs, backend, key, qs.limit)
+    }
+
+    /// [`of`](Self::of) with `limit` in place of the QuerySet's own.
+    fn of_limited<M: Model>(
+        qs: &QuerySet<M>,
+        backend: Backend,
+        key: Option<&KeyColumn>,
+        limit: Option<u64>,
+    ) -> Shape {
         let mut s = Shape {
             key: Key {
                 model: TypeId::of::<M>(),
@@ -116,12 +126,12 @@ impl Shape {
         }
         s.strs(&qs.defer);
         // LIMIT and OFFSET are bound values too (see `QuerySet::apply_slice`).
-        s.byte(u8::from(qs.limit.is_some()) | (u8::from(qs.offset.is_some()) << 1));
-        if let Some(l) = qs.limit {
+        s.byte(u8::from(limit.is_some()) | (u8::from(qs.offset.is_some()) << 1));
+        if let Some(l) = limit {
             s.values.push(Value::BigUnsigned(Some(l)));
         }
         if let Some(o) = qs.offset {
-            if qs.limit.is_none() {
+            if limit.is_none() {
                 s.values.push(Value::BigUnsigned(Some(i64::MAX as u64)));
             }
             s.values.push(Value::BigUnsigned(Some(o)));
@@ -317,11 +327,28 @@ pub(crate) fn compiled<M: Model>(
     backend: Backend,
     key: Option<&KeyColumn>,
 ) -> Result<(Arc<Compiled>, sea_query::Values)> {
-    let shape = Shape::of(qs, backend, key);
+    compiled_limited(qs, backend, key, qs.limit)
+}
+
+/// [`compiled`] with `limit` in place of the QuerySet's own (`get()` reads at most 21
+/// rows): no copy of the QuerySet unless the statement has to be built.
+pub(crate) fn compiled_limited<M: Model>(
+    qs: &QuerySet<M>,
+    backend: Backend,
+    key: Option<&KeyColumn>,
+    limit: Option<u64>,
+) -> Result<(Arc<Compiled>, sea_query::Values)> {
+    let shape = Shape::of_limited(qs, backend, key, limit);
     if let Some(compiled) = shape.cached() {
         return Ok((compiled, sea_query::Values(shape.values)));
     }
-    let (compiled, values) = qs.build(backend, key)?;
+    let (compiled, values) = if limit == qs.limit {
+        qs.build(backend, key)?
+    } else {
+        let mut limited = qs.clone();
+        limited.limit = limit;
+        limited.build(backend, key)?
+    };
     let compiled = Arc::new(compiled);
     shape.remember(&compiled, &values.0);
     Ok((compiled, values))

@@ -424,11 +424,21 @@ impl<M: Model> QuerySet<M> {
         db: &impl Executor,
         hint: Option<Hint>,
     ) -> Result<Vec<M>> {
+        self.all_limited(db, hint, self.limit).await
+    }
+
+    /// [`all`](Self::all) with `limit` in place of this QuerySet's own.
+    async fn all_limited(
+        &self,
+        db: &impl Executor,
+        hint: Option<Hint>,
+        limit: Option<u64>,
+    ) -> Result<Vec<M>> {
         let conn = db.conn();
-        let (compiled, values) = cache::compiled(self, conn.backend(), None)?;
+        let (compiled, values) = cache::compiled_limited(self, conn.backend(), None, limit)?;
         let load = &compiled.load;
         let decode = |r: Row| model::decode::<M>(&r, load);
-        let mut objs = if self.limit == Some(1) {
+        let mut objs = if limit == Some(1) {
             // `first()`, `[..1]`: at most one row, no row stream needed.
             let sql = compiled.sql.clone();
             let obj = conn.fetch_optional_map(sql, values, hint, decode).await?;
@@ -493,11 +503,8 @@ impl<M: Model> QuerySet<M> {
 
     pub(crate) async fn get_hinted(&self, db: &impl Executor, hint: Option<Hint>) -> Result<M> {
         // Fetch at most 21 rows, like Django, to report a count without reading a table.
-        let mut qs = self.clone();
-        if qs.limit.is_none() {
-            qs.limit = Some(21);
-        }
-        let mut objs = qs.all_hinted(db, hint).await?;
+        let limit = self.limit.or(Some(21));
+        let mut objs = self.all_limited(db, hint, limit).await?;
         match objs.len() {
             0 => Err(Error::DoesNotExist { model: M::NAME }),
             1 => Ok(objs.pop().expect("one object")),
