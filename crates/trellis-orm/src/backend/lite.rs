@@ -74,10 +74,17 @@ impl WriteGate {
 /// write lock. Anything else, including `WITH ...` (which may end in a write), takes it.
 pub(crate) fn is_read(sql: &str) -> bool {
     let s = sql.trim_start().trim_start_matches('(').trim_start();
-    ["select", "values", "explain"].iter().any(|kw| {
-        s.get(..kw.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(kw))
-    })
+    let head = |kw: &str| {
+        s.as_bytes()
+            .get(..kw.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(kw.as_bytes()))
+    };
+    match s.as_bytes().first() {
+        Some(b's' | b'S') => head("select"),
+        Some(b'v' | b'V') => head("values"),
+        Some(b'e' | b'E') => head("explain"),
+        _ => false,
+    }
 }
 
 /// Progress-handler period, in SQLite virtual-machine instructions.
@@ -166,34 +173,68 @@ impl Budget {
 /// share them, and so do the queries of a statement after the first (instead of copying
 /// them out of SQLite every time).
 #[derive(Default)]
-struct ColumnNames(HashMap<Box<str>, Arc<[Box<str>]>, foldhash::fast::RandomState>);
+struct ColumnNames(HashMap<Box<str>, Named, foldhash::fast::RandomState>);
+
+/// A statement's column names, and the statement's run and re-prepare counts when they
+/// were last known to be right.
+struct Named {
+    names: Arc<[Box<str>]>,
+    runs: i32,
+    reprepares: i32,
+}
 
 /// Statements whose column names are kept per connection at most (as many as rusqlite's
 /// statement cache keeps statements); emptied when full.
 const MAX_COLUMN_NAMES: usize = 128;
 
 impl ColumnNames {
-    /// The column names of `stmt`, prepared from `sql`.
+    /// The column names of `stmt`, prepared from `sql`, once its first step is made.
+    ///
+    /// A statement SQLite prepared again after a schema change may name its columns
+    /// differently (`SELECT *`), and so may a statement prepared anew after rusqlite's
+    /// cache dropped it. Kept names are used as they are when the statement is the one
+    /// they were read from, run once more since and never prepared again: SQLite counts
+    /// its runs (from 1, kept across re-preparing) and re-preparations. Otherwise they are
+    /// compared with SQLite's (without copying) and replaced if they differ. Runs outside
+    /// this path (`execute`) forget the statement's names, see [`forget`](Self::forget).
     fn of(&mut self, sql: &str, stmt: &rusqlite::Statement<'_>) -> Arc<[Box<str>]> {
-        // A statement SQLite prepared again after a schema change may name its columns
-        // differently (`SELECT *`): the kept names are checked, without copying them.
-        if let Some(names) = self.0.get(sql)
-            && same_names(stmt, names)
-        {
-            return names.clone();
+        use rusqlite::StatementStatus::{RePrepare, Run};
+        let runs = stmt.get_status(Run);
+        let reprepares = stmt.get_status(RePrepare);
+        if let Some(named) = self.0.get_mut(sql) {
+            let same = named.runs >= 1 && runs == named.runs + 1 && reprepares == named.reprepares;
+            if same || same_names(stmt, &named.names) {
+                named.runs = runs;
+                named.reprepares = reprepares;
+                return named.names.clone();
+            }
         }
         let names: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
         if self.0.len() >= MAX_COLUMN_NAMES {
             self.0.clear();
         }
-        self.0.insert(sql.into(), names.clone());
+        let named = Named {
+            names: names.clone(),
+            runs,
+            reprepares,
+        };
+        self.0.insert(sql.into(), named);
         names
+    }
+
+    /// Forget the names of `sql`'s statement, run outside [`of`](Self::of): its run count
+    /// no longer tells whether it is the statement they were read from.
+    fn forget(&mut self, sql: &str) {
+        if !self.0.is_empty() {
+            self.0.remove(sql);
+        }
     }
 }
 
 fn same_names(stmt: &rusqlite::Statement<'_>, names: &[Box<str>]) -> bool {
     let n = stmt.column_count();
-    n == names.len() && (0..n).all(|i| stmt.column_name(i).ok() == Some(&*names[i]))
+    n == names.len()
+        && (0..n).all(|i| matches!(stmt.column_name(i), Ok(name) if name == &*names[i]))
 }
 
 /// One SQLite connection.
@@ -297,7 +338,8 @@ impl LiteConn {
             let mut stmt = conn.prepare_cached(sql)?;
             budget.arm(conn.is_autocommit() || stmt.readonly());
             bind(&mut stmt, values)?;
-            let mut out = Vec::new();
+            // A small limit (`get()`'s 21, `first()`'s 1) usually finds one row.
+            let mut out = Vec::with_capacity(usize::from(limit <= 21));
             if limit > 0 {
                 each_row(&mut stmt, sql, names, |row| {
                     out.push(row);
@@ -337,10 +379,11 @@ impl LiteConn {
         sql: &str,
         values: &[Value],
     ) -> Result<ExecResult, sqlx::Error> {
-        self.run(|conn, _, budget| {
+        self.run(|conn, names, budget| {
             let mut stmt = conn.prepare_cached(sql)?;
             budget.arm(conn.is_autocommit() || stmt.readonly());
             bind(&mut stmt, values)?;
+            names.forget(sql);
             // Step through any rows (`INSERT ... RETURNING` run as a statement).
             let mut rows = stmt.raw_query();
             while rows.next()?.is_some() {}
@@ -800,6 +843,17 @@ mod tests {
         assert_eq!(names(&mut c, "SELECT * FROM t"), ["b"]);
         c.execute_raw("ALTER TABLE t ADD COLUMN c text").unwrap();
         assert_eq!(names(&mut c, "SELECT * FROM t"), ["b", "c"]);
+        // A statement prepared anew (dropped from rusqlite's cache) after a change.
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b", "c"]);
+        c.conn.flush_prepared_statement_cache();
+        c.execute_raw("ALTER TABLE t RENAME COLUMN c TO d").unwrap();
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b", "d"]);
+        // Run by `execute` in between (its run count moves on).
+        c.execute("SELECT * FROM t", &[]).unwrap();
+        c.conn.flush_prepared_statement_cache();
+        c.execute("SELECT * FROM t", &[]).unwrap();
+        c.execute_raw("ALTER TABLE t RENAME COLUMN d TO e").unwrap();
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b", "e"]);
     }
 
     #[test]
