@@ -379,7 +379,7 @@ pub async fn bulk_update<M: Model>(db: &impl Executor, objs: &[M], fields: &[&st
     for chunk in objs.chunks(500) {
         let (sql, fields) = update::sql::<M>(backend, idxs, chunk.len());
         idxs = fields;
-        let values = update::values(chunk, &idxs);
+        let values = update::values(backend, chunk, &idxs);
         total += if values.0.iter().all(|v| update::binds_plainly(backend, v)) {
             conn.execute_sql(sql, values).await?.rows_affected
         } else {

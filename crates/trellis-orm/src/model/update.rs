@@ -10,9 +10,13 @@
 //!
 //! Its text is written once per shape and kept (identifiers quoted by
 //! [`Backend::quote`], every value a placeholder); a call only collects the values to
-//! bind, in the order of the placeholders. Building it with sea-query cost more than
-//! running the statement on SQLite. (`CASE "id" WHEN ?` compares as `"id" = ?` does, on
-//! every backend.)
+//! bind. Building it with sea-query cost more than running the statement on SQLite.
+//! (`CASE "id" WHEN ?` compares as `"id" = ?` does, on every backend.)
+//!
+//! SQLite and PostgreSQL number their placeholders (`?1`, `$1`), so each primary key is
+//! bound once and named again where it recurs: the keys of the rows first, then each
+//! field's values. MySQL binds in order of appearance: per field, each row's key and
+//! value; then the keys again for `IN`.
 
 use std::any::TypeId;
 use std::fmt::Write as _;
@@ -66,35 +70,41 @@ pub(crate) fn sql<M: Model>(
     (sql, fields)
 }
 
+/// Whether `backend` numbers its placeholders (a value bound once can be used twice).
+fn numbered(backend: Backend) -> bool {
+    backend != Backend::MySql
+}
+
 fn write<M: Model>(backend: Backend, fields: &[usize], rows: usize) -> String {
     let meta = M::meta();
     let pk = backend.quote(&meta.pk().column);
-    let mut sql = String::with_capacity(32 + fields.len() * (40 + 16 * rows) + 4 * rows);
-    let mut n = 0;
-    let mut param = |sql: &mut String| {
-        n += 1;
-        if backend == Backend::Postgres {
-            let _ = write!(sql, "${n}");
-        } else {
-            sql.push('?');
-        }
+    let mut sql = String::with_capacity(32 + fields.len() * (40 + 16 * rows) + 8 * rows);
+    // Placeholder `n` (from 1): `?n`, `$n`, or `?` where the order of appearance counts.
+    let param = |sql: &mut String, n: usize| {
+        let _ = match backend {
+            Backend::Sqlite => write!(sql, "?{n}"),
+            Backend::Postgres => write!(sql, "${n}"),
+            Backend::MySql => write!(sql, "?"),
+        };
     };
+    // Numbered: keys are 1..=rows, field f's values follow (rows + f * rows + 1 ...).
+    let value_param = |f: usize, r: usize| rows + f * rows + r + 1;
     sql.push_str("UPDATE ");
     sql.push_str(&backend.quote(&meta.table));
     sql.push_str(" SET ");
-    for (i, &idx) in fields.iter().enumerate() {
+    for (f, &idx) in fields.iter().enumerate() {
         let column = backend.quote(&meta.fields[idx].column);
-        if i > 0 {
+        if f > 0 {
             sql.push_str(", ");
         }
         sql.push_str(&column);
         sql.push_str(" = CASE ");
         sql.push_str(&pk);
-        for _ in 0..rows {
+        for r in 0..rows {
             sql.push_str(" WHEN ");
-            param(&mut sql);
+            param(&mut sql, r + 1);
             sql.push_str(" THEN ");
-            param(&mut sql);
+            param(&mut sql, value_param(f, r));
         }
         sql.push_str(" ELSE ");
         sql.push_str(&column);
@@ -107,28 +117,40 @@ fn write<M: Model>(backend: Backend, fields: &[usize], rows: usize) -> String {
         if r > 0 {
             sql.push_str(", ");
         }
-        param(&mut sql);
+        param(&mut sql, r + 1);
     }
     sql.push(')');
     sql
 }
 
-/// The bound values of the statement [`sql`] writes for `objs` and `fields` (no index
-/// twice): per field, each object's primary key and value; then every object's primary
-/// key.
-pub(crate) fn values<M: Model>(objs: &[M], fields: &[usize]) -> Values {
+/// The bound values of the statement [`sql`] writes on `backend` for `objs` and `fields`
+/// (no index twice): numbered, every object's primary key, then per field each object's
+/// value; else per field each object's primary key and value, then every object's
+/// primary key.
+pub(crate) fn values<M: Model>(backend: Backend, objs: &[M], fields: &[usize]) -> Values {
     let pk = M::meta()
         .fields
         .iter()
         .position(|f| f.primary_key)
         .expect("a model has a primary key");
     let mut rows: Vec<Vec<Value>> = objs.iter().map(Model::column_values).collect();
+    // Each field is set once (the list has no repeats): its values are moved, not cloned.
+    fn take(row: &mut [Value], idx: usize) -> Value {
+        std::mem::replace(&mut row[idx], Value::Bool(None))
+    }
+    if numbered(backend) {
+        let mut values = Vec::with_capacity(rows.len() * (fields.len() + 1));
+        values.extend(rows.iter_mut().map(|row| take(row, pk)));
+        for &idx in fields {
+            values.extend(rows.iter_mut().map(|row| take(row, idx)));
+        }
+        return Values(values);
+    }
     let mut values = Vec::with_capacity(rows.len() * (2 * fields.len() + 1));
     for &idx in fields {
         for row in &mut rows {
             values.push(row[pk].clone());
-            // Each field is set once (the list has no repeats): moved, not cloned.
-            values.push(std::mem::replace(&mut row[idx], Value::Bool(None)));
+            values.push(take(row, idx));
         }
     }
     values.extend(rows.into_iter().map(|mut row| row.swap_remove(pk)));
