@@ -73,13 +73,18 @@ impl WriteGate {
 /// Whether `sql` only reads (a `SELECT`, `VALUES` or `EXPLAIN`): such statements need no
 /// write lock. Anything else, including `WITH ...` (which may end in a write), takes it.
 pub(crate) fn is_read(sql: &str) -> bool {
-    let s = sql.trim_start().trim_start_matches('(').trim_start();
+    // Leading ASCII white space and parentheses skipped byte by byte (other white space
+    // makes it a write: the safe side).
+    let start = sql
+        .bytes()
+        .position(|b| !(b.is_ascii_whitespace() || b == b'('))
+        .unwrap_or(sql.len());
+    let s = &sql.as_bytes()[start..];
     let head = |kw: &str| {
-        s.as_bytes()
-            .get(..kw.len())
+        s.get(..kw.len())
             .is_some_and(|h| h.eq_ignore_ascii_case(kw.as_bytes()))
     };
-    match s.as_bytes().first() {
+    match s.first() {
         Some(b's' | b'S') => head("select"),
         Some(b'v' | b'V') => head("values"),
         Some(b'e' | b'E') => head("explain"),
@@ -862,6 +867,8 @@ mod tests {
         assert!(is_read("  select \"t0\".\"id\" FROM x"));
         assert!(is_read("(SELECT 1) UNION (SELECT 2)"));
         assert!(is_read("EXPLAIN QUERY PLAN SELECT 1"));
+        assert!(is_read("\n\t( ( select 1))"));
+        assert!(is_read("VALUES (1)"));
         for write in [
             "INSERT INTO t VALUES (1)",
             "UPDATE t SET x = 1",
@@ -869,6 +876,10 @@ mod tests {
             "WITH x AS (SELECT 1) DELETE FROM t",
             "PRAGMA foreign_keys = OFF",
             "CREATE TABLE t (x integer)",
+            "",
+            "(",
+            "sel",
+            "e",
         ] {
             assert!(!is_read(write), "{write}");
         }

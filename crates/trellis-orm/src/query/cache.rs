@@ -68,7 +68,19 @@ impl Bytes {
         }
     }
 
+    /// Append one byte (most of a key is written byte by byte: no copy call).
     #[inline]
+    fn push(&mut self, b: u8) {
+        if let Bytes::Inline { len, buf } = self
+            && let Some(slot) = buf.get_mut(usize::from(*len))
+        {
+            *slot = b;
+            *len += 1;
+        } else {
+            self.extend(&[b]);
+        }
+    }
+
     fn extend(&mut self, bytes: &[u8]) {
         match self {
             Bytes::Inline { len, buf } => {
@@ -230,12 +242,14 @@ impl Shape {
 
     #[inline]
     fn byte(&mut self, b: u8) {
-        self.key.shape.extend(&[b]);
+        self.key.shape.push(b);
     }
 
     #[inline]
     fn len(&mut self, n: usize) {
-        self.key.shape.extend(&(n as u32).to_le_bytes());
+        for b in (n as u32).to_le_bytes() {
+            self.key.shape.push(b);
+        }
     }
 
     fn str(&mut self, s: &str) {
@@ -435,7 +449,13 @@ mod tests {
         for i in 0..(3 * INLINE) as u32 {
             let chunk = i.to_le_bytes();
             want.extend_from_slice(&chunk[..1 + (i as usize % 4)]);
-            long.extend(&chunk[..1 + (i as usize % 4)]);
+            if i % 3 == 0 {
+                chunk[..1 + (i as usize % 4)]
+                    .iter()
+                    .for_each(|&b| long.push(b));
+            } else {
+                long.extend(&chunk[..1 + (i as usize % 4)]);
+            }
         }
         assert_eq!(long.as_slice(), want.as_slice());
         assert!(matches!(long, Bytes::Heap(_)));
