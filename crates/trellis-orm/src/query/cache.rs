@@ -245,10 +245,16 @@ impl Shape {
         self.key.shape.push(b);
     }
 
+    /// A length or count: one byte below 255 (all but huge `in` lists), else 255 and
+    /// four bytes.
     #[inline]
     fn len(&mut self, n: usize) {
-        for b in (n as u32).to_le_bytes() {
-            self.key.shape.push(b);
+        match u8::try_from(n) {
+            Ok(b) if b < u8::MAX => self.key.shape.push(b),
+            _ => {
+                self.key.shape.push(u8::MAX);
+                self.key.shape.extend(&(n as u32).to_le_bytes());
+            }
         }
     }
 
