@@ -502,8 +502,14 @@ impl<M: Model> QuerySet<M> {
     }
 
     pub(crate) async fn get_hinted(&self, db: &impl Executor, hint: Option<Hint>) -> Result<M> {
-        // Fetch at most 21 rows, like Django, to report a count without reading a table.
-        let limit = self.limit.or(Some(21));
+        // Fetch at most 21 rows, like Django, to report a count without reading a table;
+        // no limit where the primary key is pinned (one row at most: SQLite runs the
+        // statement without a LIMIT to bind and count).
+        let limit = if self.pins_one_row() {
+            self.limit
+        } else {
+            self.limit.or(Some(21))
+        };
         let mut objs = self.all_limited(db, hint, limit).await?;
         match objs.len() {
             0 => Err(Error::DoesNotExist { model: M::NAME }),
@@ -513,6 +519,20 @@ impl<M: Model> QuerySet<M> {
                 count: n,
             }),
         }
+    }
+
+    /// Whether this QuerySet matches one row at most because it is filtered on the primary
+    /// key alone: no other filter and no ordering that could join a to-many relation (and
+    /// repeat the row), no offset.
+    fn pins_one_row(&self) -> bool {
+        let joins = |order: &[String]| order.iter().any(|o| o.contains("__"));
+        !self.filters.is_empty()
+            && self.filters.iter().all(|q| matches!(q, Q::Pk(_)))
+            && self.offset.is_none()
+            && match &self.order {
+                Some(order) => !joins(order),
+                None => !joins(&M::meta().ordering),
+            }
     }
 
     /// The first object in order (by primary key when unordered), if any.
