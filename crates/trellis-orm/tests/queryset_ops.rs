@@ -586,3 +586,19 @@ async fn resave_unchanged_object_updates_in_place() {
     })
     .await;
 }
+
+/// The derive's `column_value` (one column, for `bulk_update`) agrees with `column_values`.
+#[test]
+fn column_value_is_the_column_of_column_values() {
+    let mut a = author("Ann");
+    a.id = 7;
+    let mut p = post("t", &a);
+    p.id = 3;
+    p.rating = Some(2.5);
+    let all = p.column_values();
+    assert_eq!(all.len(), Post::meta().fields.len());
+    for (i, v) in all.iter().enumerate() {
+        assert_eq!(p.column_value(i).as_ref(), Some(v), "column {i}");
+    }
+    assert_eq!(p.column_value(all.len()), None);
+}

@@ -133,27 +133,26 @@ pub(crate) fn values<M: Model>(backend: Backend, objs: &[M], fields: &[usize]) -
         .iter()
         .position(|f| f.primary_key)
         .expect("a model has a primary key");
-    let mut rows: Vec<Vec<Value>> = objs.iter().map(Model::column_values).collect();
-    // Each field is set once (the list has no repeats): its values are moved, not cloned.
-    fn take(row: &mut [Value], idx: usize) -> Value {
-        std::mem::replace(&mut row[idx], Value::Bool(None))
-    }
+    let value = |obj: &M, idx: usize| {
+        obj.column_value(idx)
+            .expect("field indexes come from the model's metadata")
+    };
     if numbered(backend) {
-        let mut values = Vec::with_capacity(rows.len() * (fields.len() + 1));
-        values.extend(rows.iter_mut().map(|row| take(row, pk)));
+        let mut values = Vec::with_capacity(objs.len() * (fields.len() + 1));
+        values.extend(objs.iter().map(|o| value(o, pk)));
         for &idx in fields {
-            values.extend(rows.iter_mut().map(|row| take(row, idx)));
+            values.extend(objs.iter().map(|o| value(o, idx)));
         }
         return Values(values);
     }
-    let mut values = Vec::with_capacity(rows.len() * (2 * fields.len() + 1));
+    let mut values = Vec::with_capacity(objs.len() * (2 * fields.len() + 1));
     for &idx in fields {
-        for row in &mut rows {
-            values.push(row[pk].clone());
-            values.push(take(row, idx));
+        for obj in objs {
+            values.push(value(obj, pk));
+            values.push(value(obj, idx));
         }
     }
-    values.extend(rows.into_iter().map(|mut row| row.swap_remove(pk)));
+    values.extend(objs.iter().map(|o| value(o, pk)));
     Values(values)
 }
 
