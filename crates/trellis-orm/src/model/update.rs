@@ -123,10 +123,9 @@ fn write<M: Model>(backend: Backend, fields: &[usize], rows: usize) -> String {
     sql
 }
 
-/// The bound values of the statement [`sql`] writes on `backend` for `objs` and `fields`
-/// (no index twice): numbered, every object's primary key, then per field each object's
-/// value; else per field each object's primary key and value, then every object's
-/// primary key.
+/// The bound values of the statement [`sql`] writes on `backend` for `objs` and `fields`:
+/// numbered, every object's primary key, then per field each object's value; else per
+/// field each object's primary key and value, then every object's primary key.
 pub(crate) fn values<M: Model>(backend: Backend, objs: &[M], fields: &[usize]) -> Values {
     let pk = M::meta()
         .fields
