@@ -598,6 +598,7 @@ fn model(input: DeriveInput) -> syn::Result<TokenStream2> {
         .unwrap_or_else(|| format!("{verbose_name}s"));
     let fields_doc = format!("Typed field handles of [`{model_name}`], from `{model_name}::f()`.");
 
+    let value_indexes = 0..values.len();
     Ok(quote! {
         #[doc = #fields_doc]
         #[allow(missing_docs)]
@@ -663,6 +664,13 @@ fn model(input: DeriveInput) -> syn::Result<TokenStream2> {
 
             fn column_values(&self) -> ::std::vec::Vec<#o::__private::Value> {
                 ::std::vec![#(#values),*]
+            }
+
+            fn column_value(&self, idx: usize) -> ::core::option::Option<#o::__private::Value> {
+                match idx {
+                    #(#value_indexes => ::core::option::Option::Some(#values),)*
+                    _ => ::core::option::Option::None,
+                }
             }
 
             fn pk(&self) -> &Self::Pk {

@@ -204,3 +204,51 @@ async fn select_related_is_one_query() {
     })
     .await;
 }
+
+/// `get()` reads at most 21 rows (to count a multiple match cheaply), except by primary key
+/// alone, which matches one row at most and runs without a LIMIT.
+#[tokio::test]
+async fn get_limits_rows_unless_the_primary_key_is_pinned() {
+    each_backend(|db| async move {
+        let mut ann = author("Ann");
+        ann.save(&db).await?;
+        let mut posts = Vec::new();
+        for i in 0..25 {
+            let mut p = post(&format!("p{i}"), &ann);
+            p.save(&db).await?;
+            posts.push(p);
+        }
+        let id = posts[3].id;
+        let (found, queries) = observe::capture_queries(async {
+            let by_pk = Post::objects().filter(Q::pk(id)).get(&db).await;
+            let missing = Post::objects().filter(Q::pk(-1i64)).get(&db).await;
+            let many = Post::objects()
+                .filter(Post::f().author.eq(&ann))
+                .get(&db)
+                .await;
+            // An ordering across a to-many relation may repeat the row: limited.
+            let joined = Post::objects()
+                .filter(Q::pk(id))
+                .order_by(["comments__text"])
+                .get(&db)
+                .await;
+            (by_pk, missing, many, joined)
+        })
+        .await;
+        let (by_pk, missing, many, joined) = found;
+        assert_eq!(by_pk?.title, "p3");
+        assert!(
+            matches!(missing, Err(Error::DoesNotExist { .. })),
+            "{missing:?}"
+        );
+        assert!(
+            matches!(many, Err(Error::MultipleObjectsReturned { count: 21, .. })),
+            "{many:?}"
+        );
+        assert_eq!(joined?.id, id);
+        let limited: Vec<bool> = queries.iter().map(|q| q.contains("LIMIT")).collect();
+        assert_eq!(limited, [false, false, true, true], "{queries:#?}");
+        Ok(())
+    })
+    .await;
+}

@@ -142,6 +142,104 @@ async fn bulk_create_sets_ids_and_bulk_update() {
     .await;
 }
 
+/// `bulk_update` keeps its SQL per model, field list, row count and backend: calls that
+/// differ in only one of them, in sequence, each write exactly their own rows and fields.
+#[tokio::test]
+async fn bulk_update_statements_differ_per_shape() {
+    each_backend(|db| async move {
+        let mut a = author("Ann");
+        a.save(&db).await?;
+        let posts: Vec<Post> = (0..4).map(|i| post(&format!("p{i}"), &a)).collect();
+        let mut posts = trellis_orm::bulk_create(&db, posts).await?;
+        let tags = (0..3)
+            .map(|i| Tag {
+                id: 0,
+                name: format!("tag{i}"),
+            })
+            .collect();
+        let mut tags = trellis_orm::bulk_create(&db, tags).await?;
+        async fn stored(db: &Db) -> trellis_orm::Result<Vec<(String, i32)>> {
+            let posts = Post::objects().order_by(["id"]).all(db).await?;
+            Ok(posts.into_iter().map(|p| (p.title, p.views)).collect())
+        }
+        let expect = |rows: &[(&str, i32)]| -> Vec<(String, i32)> {
+            rows.iter().map(|(t, v)| (t.to_string(), *v)).collect()
+        };
+        // Objects changed in every field; only the listed ones may reach the database.
+        let change = |posts: &mut [Post], round: i32| {
+            for (i, p) in posts.iter_mut().enumerate() {
+                p.views = round * 10 + i as i32;
+                p.title = format!("r{round}-{i}");
+            }
+        };
+
+        change(&mut posts, 1);
+        let n = trellis_orm::bulk_update(&db, &posts[..3], &["views"]).await?;
+        assert_eq!(n, 3);
+        let want = [("p0", 10), ("p1", 11), ("p2", 12), ("p3", 0)];
+        assert_eq!(stored(&db).await?, expect(&want));
+
+        // Fewer rows, same field.
+        change(&mut posts, 2);
+        assert_eq!(
+            trellis_orm::bulk_update(&db, &posts[..2], &["views"]).await?,
+            2
+        );
+        let want = [("p0", 20), ("p1", 21), ("p2", 12), ("p3", 0)];
+        assert_eq!(stored(&db).await?, expect(&want));
+
+        // Same row count, another field.
+        change(&mut posts, 3);
+        trellis_orm::bulk_update(&db, &posts[..2], &["title"]).await?;
+        let want = [("r3-0", 20), ("r3-1", 21), ("p2", 12), ("p3", 0)];
+        assert_eq!(stored(&db).await?, expect(&want));
+
+        // Two fields, in both orders; a field named twice is set once.
+        change(&mut posts, 4);
+        trellis_orm::bulk_update(&db, &posts[1..4], &["title", "views"]).await?;
+        let want = [("r3-0", 20), ("r4-1", 41), ("r4-2", 42), ("r4-3", 43)];
+        assert_eq!(stored(&db).await?, expect(&want));
+        change(&mut posts, 5);
+        trellis_orm::bulk_update(&db, &posts[..3], &["views", "title", "views"]).await?;
+        let want = [("r5-0", 50), ("r5-1", 51), ("r5-2", 52), ("r4-3", 43)];
+        assert_eq!(stored(&db).await?, expect(&want));
+
+        // Another model whose field has the same index as `title`, same row count.
+        for (i, t) in tags.iter_mut().enumerate() {
+            t.name = format!("renamed{i}");
+        }
+        trellis_orm::bulk_update(&db, &tags[1..], &["name"]).await?;
+        let names: Vec<String> = Tag::objects()
+            .order_by(["id"])
+            .all(&db)
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names, ["tag0", "renamed1", "renamed2"]);
+        assert_eq!(stored(&db).await?, expect(&want));
+
+        // A batch past 500 objects runs as two statements of different sizes.
+        let many: Vec<Post> = (0..501).map(|i| post(&format!("m{i}"), &a)).collect();
+        let mut many = trellis_orm::bulk_create(&db, many).await?;
+        for (i, p) in many.iter_mut().enumerate() {
+            p.views = 1000 + i as i32;
+        }
+        assert_eq!(trellis_orm::bulk_update(&db, &many, &["views"]).await?, 501);
+        let views: Vec<i32> = Post::objects()
+            .filter(Post::f().title.startswith("m"))
+            .order_by(["id"])
+            .all(&db)
+            .await?
+            .iter()
+            .map(|p| p.views)
+            .collect();
+        assert_eq!(views, (1000..1501).collect::<Vec<_>>());
+        Ok(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn get_or_create_and_update_or_create() {
     each_backend(|db| async move {
@@ -487,4 +585,20 @@ async fn resave_unchanged_object_updates_in_place() {
         Ok(())
     })
     .await;
+}
+
+/// The derive's `column_value` (one column, for `bulk_update`) agrees with `column_values`.
+#[test]
+fn column_value_is_the_column_of_column_values() {
+    let mut a = author("Ann");
+    a.id = 7;
+    let mut p = post("t", &a);
+    p.id = 3;
+    p.rating = Some(2.5);
+    let all = p.column_values();
+    assert_eq!(all.len(), Post::meta().fields.len());
+    for (i, v) in all.iter().enumerate() {
+        assert_eq!(p.column_value(i).as_ref(), Some(v), "column {i}");
+    }
+    assert_eq!(p.column_value(all.len()), None);
 }

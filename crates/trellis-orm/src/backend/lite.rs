@@ -21,6 +21,7 @@
 //! On a current-thread runtime (tests) "off the event loop" is simply inline.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -72,11 +73,23 @@ impl WriteGate {
 /// Whether `sql` only reads (a `SELECT`, `VALUES` or `EXPLAIN`): such statements need no
 /// write lock. Anything else, including `WITH ...` (which may end in a write), takes it.
 pub(crate) fn is_read(sql: &str) -> bool {
-    let s = sql.trim_start().trim_start_matches('(').trim_start();
-    ["select", "values", "explain"].iter().any(|kw| {
+    // Leading ASCII white space and parentheses skipped byte by byte (other white space
+    // makes it a write: the safe side).
+    let start = sql
+        .bytes()
+        .position(|b| !(b.is_ascii_whitespace() || b == b'('))
+        .unwrap_or(sql.len());
+    let s = &sql.as_bytes()[start..];
+    let head = |kw: &str| {
         s.get(..kw.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(kw))
-    })
+            .is_some_and(|h| h.eq_ignore_ascii_case(kw.as_bytes()))
+    };
+    match s.first() {
+        Some(b's' | b'S') => head("select"),
+        Some(b'v' | b'V') => head("values"),
+        Some(b'e' | b'E') => head("explain"),
+        _ => false,
+    }
 }
 
 /// Progress-handler period, in SQLite virtual-machine instructions.
@@ -161,9 +174,78 @@ impl Budget {
     }
 }
 
+/// The column names of the statements a connection ran, by SQL text: the rows of a query
+/// share them, and so do the queries of a statement after the first (instead of copying
+/// them out of SQLite every time).
+#[derive(Default)]
+struct ColumnNames(HashMap<Box<str>, Named, foldhash::fast::RandomState>);
+
+/// A statement's column names, and the statement's run and re-prepare counts when they
+/// were last known to be right.
+struct Named {
+    names: Arc<[Box<str>]>,
+    runs: i32,
+    reprepares: i32,
+}
+
+/// Statements whose column names are kept per connection at most (as many as rusqlite's
+/// statement cache keeps statements); emptied when full.
+const MAX_COLUMN_NAMES: usize = 128;
+
+impl ColumnNames {
+    /// The column names of `stmt`, prepared from `sql`, once its first step is made.
+    ///
+    /// A statement SQLite prepared again after a schema change may name its columns
+    /// differently (`SELECT *`), and so may a statement prepared anew after rusqlite's
+    /// cache dropped it. Kept names are used as they are when the statement is the one
+    /// they were read from, run once more since and never prepared again: SQLite counts
+    /// its runs (from 1, kept across re-preparing) and re-preparations. Otherwise they are
+    /// compared with SQLite's (without copying) and replaced if they differ. Runs outside
+    /// this path (`execute`) forget the statement's names, see [`forget`](Self::forget).
+    fn of(&mut self, sql: &str, stmt: &rusqlite::Statement<'_>) -> Arc<[Box<str>]> {
+        use rusqlite::StatementStatus::{RePrepare, Run};
+        let runs = stmt.get_status(Run);
+        let reprepares = stmt.get_status(RePrepare);
+        if let Some(named) = self.0.get_mut(sql) {
+            let same = named.runs >= 1 && runs == named.runs + 1 && reprepares == named.reprepares;
+            if same || same_names(stmt, &named.names) {
+                named.runs = runs;
+                named.reprepares = reprepares;
+                return named.names.clone();
+            }
+        }
+        let names: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
+        if self.0.len() >= MAX_COLUMN_NAMES {
+            self.0.clear();
+        }
+        let named = Named {
+            names: names.clone(),
+            runs,
+            reprepares,
+        };
+        self.0.insert(sql.into(), named);
+        names
+    }
+
+    /// Forget the names of `sql`'s statement, run outside [`of`](Self::of): its run count
+    /// no longer tells whether it is the statement they were read from.
+    fn forget(&mut self, sql: &str) {
+        if !self.0.is_empty() {
+            self.0.remove(sql);
+        }
+    }
+}
+
+fn same_names(stmt: &rusqlite::Statement<'_>, names: &[Box<str>]) -> bool {
+    let n = stmt.column_count();
+    n == names.len()
+        && (0..n).all(|i| matches!(stmt.column_name(i), Ok(name) if name == &*names[i]))
+}
+
 /// One SQLite connection.
 pub(crate) struct LiteConn {
     conn: rusqlite::Connection,
+    names: ColumnNames,
     budget: Arc<Budget>,
     busy_timeout: Duration,
 }
@@ -206,6 +288,7 @@ impl LiteConn {
         .map_err(lite_error)?;
         Ok(LiteConn {
             conn,
+            names: ColumnNames::default(),
             budget,
             busy_timeout: opts.busy_timeout,
         })
@@ -215,13 +298,14 @@ impl LiteConn {
     /// locked, run it again off the event loop, waiting for locks.
     fn run<T>(
         &mut self,
-        mut f: impl FnMut(&rusqlite::Connection, &Budget) -> rusqlite::Result<T>,
+        mut f: impl FnMut(&rusqlite::Connection, &mut ColumnNames, &Budget) -> rusqlite::Result<T>,
     ) -> Result<T, sqlx::Error> {
         let budget = &*self.budget;
         budget.ticks.store(0, Ordering::Relaxed);
         budget.interruptible.store(false, Ordering::Relaxed);
         budget.retrying.store(false, Ordering::Relaxed);
-        match f(&self.conn, budget) {
+        let names = &mut self.names;
+        match f(&self.conn, names, budget) {
             Err(e) if retry_off_loop(&e) => {
                 budget.retrying.store(true, Ordering::Relaxed);
                 budget.interruptible.store(false, Ordering::Relaxed);
@@ -229,7 +313,7 @@ impl LiteConn {
                 let timeout = self.busy_timeout;
                 off_loop(|| {
                     conn.busy_timeout(timeout)?;
-                    let result = f(conn, budget);
+                    let result = f(conn, names, budget);
                     conn.busy_timeout(Duration::ZERO)?;
                     result
                 })
@@ -255,13 +339,14 @@ impl LiteConn {
         values: &[Value],
         limit: usize,
     ) -> Result<Vec<LiteRow>, sqlx::Error> {
-        self.run(|conn, budget| {
+        self.run(|conn, names, budget| {
             let mut stmt = conn.prepare_cached(sql)?;
             budget.arm(conn.is_autocommit() || stmt.readonly());
             bind(&mut stmt, values)?;
-            let mut out = Vec::new();
+            // A small limit (`get()`'s 21, `first()`'s 1) usually finds one row.
+            let mut out = Vec::with_capacity(usize::from(limit <= 21));
             if limit > 0 {
-                each_row(&mut stmt, |row| {
+                each_row(&mut stmt, sql, names, |row| {
                     out.push(row);
                     out.len() < limit
                 })?;
@@ -281,11 +366,12 @@ impl LiteConn {
         self.budget.interruptible.store(false, Ordering::Relaxed);
         self.budget.retrying.store(true, Ordering::Relaxed);
         let conn = &self.conn;
+        let names = &mut self.names;
         conn.busy_timeout(self.busy_timeout).map_err(lite_error)?;
         let result = (|| {
             let mut stmt = conn.prepare_cached(sql)?;
             bind(&mut stmt, values)?;
-            each_row(&mut stmt, &mut each)?;
+            each_row(&mut stmt, sql, names, &mut each)?;
             Ok(())
         })();
         conn.busy_timeout(Duration::ZERO).map_err(lite_error)?;
@@ -298,10 +384,11 @@ impl LiteConn {
         sql: &str,
         values: &[Value],
     ) -> Result<ExecResult, sqlx::Error> {
-        self.run(|conn, budget| {
+        self.run(|conn, names, budget| {
             let mut stmt = conn.prepare_cached(sql)?;
             budget.arm(conn.is_autocommit() || stmt.readonly());
             bind(&mut stmt, values)?;
+            names.forget(sql);
             // Step through any rows (`INSERT ... RETURNING` run as a statement).
             let mut rows = stmt.raw_query();
             while rows.next()?.is_some() {}
@@ -315,7 +402,7 @@ impl LiteConn {
     /// Run SQL without parameters (one or more statements; rows ignored).
     pub(crate) fn execute_raw(&mut self, sql: &str) -> Result<ExecResult, sqlx::Error> {
         // Transaction control and DDL are never cut short.
-        self.run(|conn, _| {
+        self.run(|conn, _, _| {
             conn.execute_batch(sql)?;
             Ok(ExecResult {
                 rows_affected: conn.changes(),
@@ -345,19 +432,23 @@ pub(crate) fn off_loop<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// Step through the rows of a bound statement, handing each to `each` until it returns
-/// `false`.
+/// Step through the rows of a bound statement (prepared from `sql`), handing each to
+/// `each` until it returns `false`.
 fn each_row(
     stmt: &mut rusqlite::Statement<'_>,
+    sql: &str,
+    names: &mut ColumnNames,
     mut each: impl FnMut(LiteRow) -> bool,
 ) -> rusqlite::Result<()> {
-    let n = stmt.column_count();
-    let columns: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
     let mut rows = stmt.raw_query();
+    let mut columns: Option<Arc<[Box<str>]>> = None;
     while let Some(row) = rows.next()? {
+        // Named once the first step is made: a statement SQLite had to prepare again
+        // (after a schema change) is prepared again by that step.
+        let columns = columns.get_or_insert_with(|| names.of(sql, row.as_ref()));
         let row = LiteRow {
             columns: columns.clone(),
-            values: read_row(row, n)?,
+            values: read_row(row, columns.len())?,
         };
         if !each(row) {
             break;
@@ -737,7 +828,38 @@ pub(crate) fn lite_error(e: rusqlite::Error) -> sqlx::Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{LiteOptions, is_read};
+    use super::{LiteConn, LiteOptions, is_read};
+
+    #[test]
+    fn column_names_follow_schema_changes() {
+        let mut c = LiteConn::open(&LiteOptions::parse("sqlite::memory:").unwrap()).unwrap();
+        c.execute_raw("CREATE TABLE t (a integer); INSERT INTO t VALUES (1)")
+            .unwrap();
+        let names = |c: &mut LiteConn, sql: &str| -> Vec<String> {
+            let rows = c.query(sql, &[]).unwrap();
+            (0..rows[0].len())
+                .map(|i| rows[0].column_name(i).unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["a"]);
+        assert_eq!(names(&mut c, "SELECT a AS x FROM t"), ["x"]);
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["a"]);
+        c.execute_raw("ALTER TABLE t RENAME COLUMN a TO b").unwrap();
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b"]);
+        c.execute_raw("ALTER TABLE t ADD COLUMN c text").unwrap();
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b", "c"]);
+        // A statement prepared anew (dropped from rusqlite's cache) after a change.
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b", "c"]);
+        c.conn.flush_prepared_statement_cache();
+        c.execute_raw("ALTER TABLE t RENAME COLUMN c TO d").unwrap();
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b", "d"]);
+        // Run by `execute` in between (its run count moves on).
+        c.execute("SELECT * FROM t", &[]).unwrap();
+        c.conn.flush_prepared_statement_cache();
+        c.execute("SELECT * FROM t", &[]).unwrap();
+        c.execute_raw("ALTER TABLE t RENAME COLUMN d TO e").unwrap();
+        assert_eq!(names(&mut c, "SELECT * FROM t"), ["b", "e"]);
+    }
 
     #[test]
     fn reads_are_told_from_writes() {
@@ -745,6 +867,8 @@ mod tests {
         assert!(is_read("  select \"t0\".\"id\" FROM x"));
         assert!(is_read("(SELECT 1) UNION (SELECT 2)"));
         assert!(is_read("EXPLAIN QUERY PLAN SELECT 1"));
+        assert!(is_read("\n\t( ( select 1))"));
+        assert!(is_read("VALUES (1)"));
         for write in [
             "INSERT INTO t VALUES (1)",
             "UPDATE t SET x = 1",
@@ -752,6 +876,10 @@ mod tests {
             "WITH x AS (SELECT 1) DELETE FROM t",
             "PRAGMA foreign_keys = OFF",
             "CREATE TABLE t (x integer)",
+            "",
+            "(",
+            "sel",
+            "e",
         ] {
             assert!(!is_read(write), "{write}");
         }

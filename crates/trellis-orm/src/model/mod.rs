@@ -7,6 +7,7 @@ mod meta;
 pub(crate) mod persist;
 pub mod registry;
 mod relation;
+mod update;
 
 pub use meta::{IndexMeta, ManyToManyMeta, ModelMeta, RelatedModel, ReverseMeta};
 pub(crate) use persist::delete_objects;
@@ -80,6 +81,12 @@ pub trait Model: Sized + Clone + Send + Sync + Unpin + 'static {
 
     /// Every column's value, in [`ModelMeta::fields`] order.
     fn column_values(&self) -> Vec<Value>;
+
+    /// The value of column `idx` (in [`ModelMeta::fields`] order), without the others.
+    #[doc(hidden)]
+    fn column_value(&self, idx: usize) -> Option<Value> {
+        self.column_values().into_iter().nth(idx)
+    }
 
     /// The primary key.
     fn pk(&self) -> &Self::Pk;

@@ -7,7 +7,7 @@ use sea_query::{Expr, ExprTrait, Query, Value};
 use crate::backend::{Backend, Conn, Executor};
 use crate::error::{Error, Result};
 use crate::field::{DefaultValue, FieldKind, FieldType, OnDelete};
-use crate::model::{Model, insert, registry};
+use crate::model::{Model, insert, registry, update};
 use crate::query::{Q, QuerySet};
 use crate::signals::{self, PostDelete, PostSave, PreDelete, PreSave};
 
@@ -349,13 +349,17 @@ pub async fn bulk_create<M: Model>(db: &impl Executor, mut objs: Vec<M>) -> Resu
 
 /// Update `fields` of many objects with one statement per batch (`CASE` on the primary
 /// key). Sends no signals (as in Django). Returns the number of rows updated.
+///
+/// A field named twice is set once. The statement's text is kept per model, field list,
+/// batch size and backend, so repeated calls only bind their values.
 pub async fn bulk_update<M: Model>(db: &impl Executor, objs: &[M], fields: &[&str]) -> Result<u64> {
     if objs.is_empty() || fields.is_empty() {
         return Ok(0);
     }
     let conn = db.conn();
+    let backend = conn.backend();
     let meta = M::meta();
-    let mut idxs = Vec::new();
+    let mut idxs = Vec::with_capacity(fields.len());
     for name in fields {
         let idx = meta.field_index(name).ok_or_else(|| Error::UnknownField {
             model: meta.name,
@@ -367,30 +371,50 @@ pub async fn bulk_update<M: Model>(db: &impl Executor, objs: &[M], fields: &[&st
                 "bulk_update cannot change primary keys".into(),
             ));
         }
-        idxs.push(idx);
+        if !idxs.contains(&idx) {
+            idxs.push(idx);
+        }
     }
-    let pk_col = meta.pk().column.clone();
     let mut total = 0;
     for chunk in objs.chunks(500) {
-        let values: Vec<Vec<Value>> = chunk.iter().map(|o| o.column_values()).collect();
-        let mut stmt = Query::update();
-        stmt.table(meta.table.clone());
-        for &idx in &idxs {
-            let mut case = sea_query::CaseStatement::new();
-            for (obj, vals) in chunk.iter().zip(&values) {
-                case = case.case(
-                    Expr::col(pk_col.clone()).eq(obj.pk().to_value()),
-                    Expr::val(vals[idx].clone()),
-                );
-            }
-            case = case.finally(Expr::col(meta.fields[idx].column.clone()));
-            stmt.value(meta.fields[idx].column.clone(), case);
-        }
-        stmt.and_where(Expr::col(pk_col.clone()).is_in(chunk.iter().map(|o| o.pk().to_value())));
-        let (sql, vals) = conn.backend().build(&stmt);
-        total += conn.execute(sql, vals).await?.rows_affected;
+        let (sql, fields) = update::sql::<M>(backend, idxs, chunk.len());
+        idxs = fields;
+        let values = update::values(backend, chunk, &idxs);
+        total += if values.0.iter().all(|v| update::binds_plainly(backend, v)) {
+            conn.execute_sql(sql, values).await?.rows_affected
+        } else {
+            let (sql, values) = bulk_update_statement(backend, chunk, &idxs);
+            conn.execute(sql, values).await?.rows_affected
+        };
     }
     Ok(total)
+}
+
+/// The statement of [`bulk_update`] built with sea-query (for values the cached text
+/// cannot bind as they are: PostgreSQL enums, which sea-query casts).
+fn bulk_update_statement<M: Model>(
+    backend: Backend,
+    chunk: &[M],
+    idxs: &[usize],
+) -> (String, sea_query::Values) {
+    let meta = M::meta();
+    let pk_col = meta.pk().column.clone();
+    let values: Vec<Vec<Value>> = chunk.iter().map(|o| o.column_values()).collect();
+    let mut stmt = Query::update();
+    stmt.table(meta.table.clone());
+    for &idx in idxs {
+        let mut case = sea_query::CaseStatement::new();
+        for (obj, vals) in chunk.iter().zip(&values) {
+            case = case.case(
+                Expr::col(pk_col.clone()).eq(obj.pk().to_value()),
+                Expr::val(vals[idx].clone()),
+            );
+        }
+        case = case.finally(Expr::col(meta.fields[idx].column.clone()));
+        stmt.value(meta.fields[idx].column.clone(), case);
+    }
+    stmt.and_where(Expr::col(pk_col).is_in(chunk.iter().map(|o| o.pk().to_value())));
+    backend.build(&stmt)
 }
 
 /// The object matching `q`, or a new one from `create()` inserted now; `(object, created)`.

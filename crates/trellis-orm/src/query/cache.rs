@@ -39,7 +39,83 @@ pub(crate) struct Compiled {
 #[derive(Hash, PartialEq, Eq)]
 struct Key {
     model: TypeId,
-    shape: Vec<u8>,
+    shape: Bytes,
+}
+
+/// Bytes kept inline up to this many (the shapes of common QuerySets), else on the heap.
+const INLINE: usize = 62;
+
+/// A shape's bytes: no allocation for a short one (most are), as a key is written for
+/// every query.
+#[derive(Clone)]
+enum Bytes {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Vec<u8>),
+}
+
+impl Bytes {
+    fn new() -> Bytes {
+        Bytes::Inline {
+            len: 0,
+            buf: [0; INLINE],
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Inline { len, buf } => &buf[..usize::from(*len)],
+            Bytes::Heap(v) => v,
+        }
+    }
+
+    /// Append one byte (most of a key is written byte by byte: no copy call).
+    #[inline]
+    fn push(&mut self, b: u8) {
+        if let Bytes::Inline { len, buf } = self
+            && let Some(slot) = buf.get_mut(usize::from(*len))
+        {
+            *slot = b;
+            *len += 1;
+        } else {
+            self.extend(&[b]);
+        }
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        match self {
+            Bytes::Inline { len, buf } => {
+                let at = usize::from(*len);
+                match buf.get_mut(at..at + bytes.len()) {
+                    Some(room) => {
+                        room.copy_from_slice(bytes);
+                        // At most INLINE (< 256): `room` was inside `buf`.
+                        *len = (at + bytes.len()) as u8;
+                    }
+                    None => {
+                        let mut v = Vec::with_capacity(2 * INLINE + bytes.len());
+                        v.extend_from_slice(&buf[..at]);
+                        v.extend_from_slice(bytes);
+                        *self = Bytes::Heap(v);
+                    }
+                }
+            }
+            Bytes::Heap(v) => v.extend_from_slice(bytes),
+        }
+    }
+}
+
+impl PartialEq for Bytes {
+    fn eq(&self, other: &Bytes) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Bytes {}
+
+impl std::hash::Hash for Bytes {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
 }
 
 /// Shapes kept at most; the cache is emptied when full (a program has a bounded set of
@@ -69,12 +145,23 @@ impl Shape {
         backend: Backend,
         key: Option<&KeyColumn>,
     ) -> Shape {
+        Shape::of_limited(qs, backend, key, qs.limit)
+    }
+
+    /// [`of`](Self::of) with `limit` in place of the QuerySet's own.
+    fn of_limited<M: Model>(
+        qs: &QuerySet<M>,
+        backend: Backend,
+        key: Option<&KeyColumn>,
+        limit: Option<u64>,
+    ) -> Shape {
         let mut s = Shape {
             key: Key {
                 model: TypeId::of::<M>(),
-                shape: Vec::with_capacity(64),
+                shape: Bytes::new(),
             },
-            values: Vec::new(),
+            // A value per filter usually, and the limit.
+            values: Vec::with_capacity(qs.filters.len() + 1),
         };
         s.byte(backend as u8);
         match key {
@@ -116,12 +203,12 @@ impl Shape {
         }
         s.strs(&qs.defer);
         // LIMIT and OFFSET are bound values too (see `QuerySet::apply_slice`).
-        s.byte(u8::from(qs.limit.is_some()) | (u8::from(qs.offset.is_some()) << 1));
-        if let Some(l) = qs.limit {
+        s.byte(u8::from(limit.is_some()) | (u8::from(qs.offset.is_some()) << 1));
+        if let Some(l) = limit {
             s.values.push(Value::BigUnsigned(Some(l)));
         }
         if let Some(o) = qs.offset {
-            if qs.limit.is_none() {
+            if limit.is_none() {
                 s.values.push(Value::BigUnsigned(Some(i64::MAX as u64)));
             }
             s.values.push(Value::BigUnsigned(Some(o)));
@@ -153,19 +240,30 @@ impl Shape {
         self.cached().is_some()
     }
 
+    #[inline]
     fn byte(&mut self, b: u8) {
         self.key.shape.push(b);
     }
 
+    /// A length or count: one byte below 255 (all but huge `in` lists), else 255 and
+    /// four bytes.
+    #[inline]
     fn len(&mut self, n: usize) {
-        self.key.shape.extend_from_slice(&(n as u32).to_le_bytes());
+        match u8::try_from(n) {
+            Ok(b) if b < u8::MAX => self.key.shape.push(b),
+            _ => {
+                self.key.shape.push(u8::MAX);
+                self.key.shape.extend(&(n as u32).to_le_bytes());
+            }
+        }
     }
 
     fn str(&mut self, s: &str) {
         self.len(s.len());
-        self.key.shape.extend_from_slice(s.as_bytes());
+        self.key.shape.extend(s.as_bytes());
     }
 
+    #[inline]
     fn strs(&mut self, items: &[String]) {
         self.len(items.len());
         for s in items {
@@ -317,12 +415,64 @@ pub(crate) fn compiled<M: Model>(
     backend: Backend,
     key: Option<&KeyColumn>,
 ) -> Result<(Arc<Compiled>, sea_query::Values)> {
-    let shape = Shape::of(qs, backend, key);
+    compiled_limited(qs, backend, key, qs.limit)
+}
+
+/// [`compiled`] with `limit` in place of the QuerySet's own (`get()` reads at most 21
+/// rows): no copy of the QuerySet unless the statement has to be built.
+pub(crate) fn compiled_limited<M: Model>(
+    qs: &QuerySet<M>,
+    backend: Backend,
+    key: Option<&KeyColumn>,
+    limit: Option<u64>,
+) -> Result<(Arc<Compiled>, sea_query::Values)> {
+    let shape = Shape::of_limited(qs, backend, key, limit);
     if let Some(compiled) = shape.cached() {
         return Ok((compiled, sea_query::Values(shape.values)));
     }
-    let (compiled, values) = qs.build(backend, key)?;
+    let (compiled, values) = if limit == qs.limit {
+        qs.build(backend, key)?
+    } else {
+        let mut limited = qs.clone();
+        limited.limit = limit;
+        limited.build(backend, key)?
+    };
     let compiled = Arc::new(compiled);
     shape.remember(&compiled, &values.0);
     Ok((compiled, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Bytes, INLINE};
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn key_bytes_spill_to_the_heap_unchanged() {
+        let mut short = Bytes::new();
+        let mut long = Bytes::new();
+        let mut want = Vec::new();
+        for i in 0..(3 * INLINE) as u32 {
+            let chunk = i.to_le_bytes();
+            want.extend_from_slice(&chunk[..1 + (i as usize % 4)]);
+            if i % 3 == 0 {
+                chunk[..1 + (i as usize % 4)]
+                    .iter()
+                    .for_each(|&b| long.push(b));
+            } else {
+                long.extend(&chunk[..1 + (i as usize % 4)]);
+            }
+        }
+        assert_eq!(long.as_slice(), want.as_slice());
+        assert!(matches!(long, Bytes::Heap(_)));
+        short.extend(&want[..INLINE]);
+        assert!(matches!(short, Bytes::Inline { .. }));
+        assert_eq!(short.as_slice(), &want[..INLINE]);
+        // Equal bytes are equal keys, inline or not.
+        let heap = Bytes::Heap(want[..INLINE].to_vec());
+        assert!(short == heap);
+        let s = foldhash::fast::FixedState::with_seed(7);
+        assert_eq!(s.hash_one(&short), s.hash_one(&heap));
+        assert!(short != long);
+    }
 }

@@ -424,11 +424,21 @@ impl<M: Model> QuerySet<M> {
         db: &impl Executor,
         hint: Option<Hint>,
     ) -> Result<Vec<M>> {
+        self.all_limited(db, hint, self.limit).await
+    }
+
+    /// [`all`](Self::all) with `limit` in place of this QuerySet's own.
+    async fn all_limited(
+        &self,
+        db: &impl Executor,
+        hint: Option<Hint>,
+        limit: Option<u64>,
+    ) -> Result<Vec<M>> {
         let conn = db.conn();
-        let (compiled, values) = cache::compiled(self, conn.backend(), None)?;
+        let (compiled, values) = cache::compiled_limited(self, conn.backend(), None, limit)?;
         let load = &compiled.load;
         let decode = |r: Row| model::decode::<M>(&r, load);
-        let mut objs = if self.limit == Some(1) {
+        let mut objs = if limit == Some(1) {
             // `first()`, `[..1]`: at most one row, no row stream needed.
             let sql = compiled.sql.clone();
             let obj = conn.fetch_optional_map(sql, values, hint, decode).await?;
@@ -492,12 +502,15 @@ impl<M: Model> QuerySet<M> {
     }
 
     pub(crate) async fn get_hinted(&self, db: &impl Executor, hint: Option<Hint>) -> Result<M> {
-        // Fetch at most 21 rows, like Django, to report a count without reading a table.
-        let mut qs = self.clone();
-        if qs.limit.is_none() {
-            qs.limit = Some(21);
-        }
-        let mut objs = qs.all_hinted(db, hint).await?;
+        // Fetch at most 21 rows, like Django, to report a count without reading a table;
+        // no limit where the primary key is pinned (one row at most: SQLite runs the
+        // statement without a LIMIT to bind and count).
+        let limit = if self.pins_one_row() {
+            self.limit
+        } else {
+            self.limit.or(Some(21))
+        };
+        let mut objs = self.all_limited(db, hint, limit).await?;
         match objs.len() {
             0 => Err(Error::DoesNotExist { model: M::NAME }),
             1 => Ok(objs.pop().expect("one object")),
@@ -506,6 +519,20 @@ impl<M: Model> QuerySet<M> {
                 count: n,
             }),
         }
+    }
+
+    /// Whether this QuerySet matches one row at most because it is filtered on the primary
+    /// key alone: no other filter and no ordering that could join a to-many relation (and
+    /// repeat the row), no offset.
+    fn pins_one_row(&self) -> bool {
+        let joins = |order: &[String]| order.iter().any(|o| o.contains("__"));
+        !self.filters.is_empty()
+            && self.filters.iter().all(|q| matches!(q, Q::Pk(_)))
+            && self.offset.is_none()
+            && match &self.order {
+                Some(order) => !joins(order),
+                None => !joins(&M::meta().ordering),
+            }
     }
 
     /// The first object in order (by primary key when unordered), if any.
