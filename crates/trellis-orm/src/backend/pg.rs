@@ -1,9 +1,12 @@
 //! PostgreSQL connections on tokio-postgres.
 //!
-//! Why not sqlx here (it still serves MySQL): per statement, sqlx's PostgreSQL driver
-//! spends about twice the CPU of tokio-postgres on encoding, its row stream and its type
-//! checks, which is most of what a one-row query costs the application (see
-//! `bench/results/latest.md`). This module keeps what the ORM relied on:
+//! Why not sqlx here (it still serves MySQL): a one-row query costs the application
+//! mostly system calls and thread wake-ups, one set per statement on a connection of its
+//! own. tokio-postgres can queue the statements of many tasks on one connection and send
+//! and read them in batches; [`PgShared`] does that for plain reads outside transactions,
+//! which halves the CPU a read costs under load (`bench/results/latest.md`). Statements
+//! on a connection of their own ([`PgConn`]) cost about what they cost with sqlx. This
+//! module keeps what the ORM relied on:
 //!
 //! - every statement is prepared once per connection and then runs in one round trip
 //!   (`Bind`/`Execute`/`Sync`); the prepared statements are cached per connection, keyed
@@ -23,15 +26,14 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
-
 use futures_util::task::AtomicWaker;
 use futures_util::{StreamExt, TryStreamExt};
 use sea_query::Value;
@@ -181,50 +183,200 @@ fn closed() -> sqlx::Error {
     ))
 }
 
-/// The prepared statement for `sql` with parameters of the types of `values` (prepared
-/// now on first use).
-async fn statement(
-    client: &Client,
-    statements: &mut Statements,
-    sql: &str,
-    values: &[Value],
-) -> Result<Statement, sqlx::Error> {
-    if let Some(list) = statements.get(sql)
-        && let Some(p) = list.iter().find(|p| {
-            p.types.len() == values.len()
-                && p.types.iter().zip(values).all(|(t, v)| *t == pg_type(v))
-        })
-    {
-        return Ok(p.statement.clone());
-    }
-    let types: Box<[Type]> = values.iter().map(pg_type).collect();
-    let statement = client.prepare_typed(sql, &types).await.map_err(convert)?;
-    if statements.values().map(Vec::len).sum::<usize>() >= STATEMENT_CACHE {
-        // Full: forget every statement (each is closed on the server as it drops).
-        statements.clear();
-    }
-    statements
-        .entry(Arc::from(sql))
-        .or_default()
-        .push(Prepared {
-            types,
-            statement: statement.clone(),
-        });
-    Ok(statement)
+/// Where a connection keeps its prepared statements: owned by a [`PgConn`], behind a
+/// lock in a [`SharedConn`] (never held across an `.await`).
+trait StatementCache {
+    /// The statement prepared for `sql` with parameters of the types of `values`.
+    fn find(&mut self, sql: &str, values: &[Value]) -> Option<Statement>;
+    /// Keep a statement just prepared.
+    fn keep(&mut self, sql: &str, prepared: Prepared);
+    /// Forget every statement.
+    fn clear(&mut self);
 }
 
-/// Run a query: its rows as a stream.
-async fn query(
-    client: &Client,
-    statements: &mut Statements,
-    sql: &str,
-    values: &[Value],
-) -> Result<RowStream, sqlx::Error> {
-    let statement = statement(client, statements, sql, values).await?;
-    client
-        .query_raw(&statement, values.iter().map(Param))
-        .await
-        .map_err(convert)
+impl StatementCache for Statements {
+    fn find(&mut self, sql: &str, values: &[Value]) -> Option<Statement> {
+        self.get(sql)?
+            .iter()
+            .find(|p| {
+                p.types.len() == values.len()
+                    && p.types.iter().zip(values).all(|(t, v)| *t == pg_type(v))
+            })
+            .map(|p| p.statement.clone())
+    }
+
+    fn keep(&mut self, sql: &str, prepared: Prepared) {
+        if self.values().map(Vec::len).sum::<usize>() >= STATEMENT_CACHE {
+            // Full: forget every statement (each is closed on the server as it drops).
+            HashMap::clear(self);
+        }
+        self.entry(Arc::from(sql)).or_default().push(prepared);
+    }
+
+    fn clear(&mut self) {
+        HashMap::clear(self);
+    }
+}
+
+impl StatementCache for &std::sync::Mutex<Statements> {
+    fn find(&mut self, sql: &str, values: &[Value]) -> Option<Statement> {
+        self.lock().unwrap_or_else(|e| e.into_inner()).find(sql, values)
+    }
+
+    fn keep(&mut self, sql: &str, prepared: Prepared) {
+        self.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keep(sql, prepared);
+    }
+
+    fn clear(&mut self) {
+        StatementCache::clear(&mut *self.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+/// The statements every connection runs, on a client and its statement cache.
+mod ops {
+    use super::*;
+
+    /// The prepared statement for `sql` with parameters of the types of `values`
+    /// (prepared now on first use).
+    pub(super) async fn statement(
+        client: &Client,
+        cache: &mut impl StatementCache,
+        sql: &str,
+        values: &[Value],
+    ) -> Result<Statement, sqlx::Error> {
+        if let Some(statement) = cache.find(sql, values) {
+            return Ok(statement);
+        }
+        let types: Box<[Type]> = values.iter().map(pg_type).collect();
+        let statement = client.prepare_typed(sql, &types).await.map_err(convert)?;
+        cache.keep(
+            sql,
+            Prepared {
+                types,
+                statement: statement.clone(),
+            },
+        );
+        Ok(statement)
+    }
+
+    /// Run a query: its rows as a stream.
+    async fn query(
+        client: &Client,
+        cache: &mut impl StatementCache,
+        sql: &str,
+        values: &[Value],
+    ) -> Result<RowStream, sqlx::Error> {
+        let statement = statement(client, cache, sql, values).await?;
+        client
+            .query_raw(&statement, values.iter().map(Param))
+            .await
+            .map_err(convert)
+    }
+
+    /// Run a query and collect its rows, decoding each with `f` as it arrives.
+    pub(super) async fn query_map<T, E: From<sqlx::Error>>(
+        client: &Client,
+        cache: &mut impl StatementCache,
+        sql: &str,
+        values: &[Value],
+        mut f: impl FnMut(tokio_postgres::Row) -> Result<T, E>,
+        out: &mut Vec<T>,
+    ) -> Result<(), E> {
+        let rows = query(client, cache, sql, values).await?;
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = rows.try_next().await.map_err(convert)? {
+            out.push(f(row)?);
+        }
+        Ok(())
+    }
+
+    /// Run a query and return its first row (the others, if any, are discarded).
+    pub(super) async fn query_first(
+        client: &Client,
+        cache: &mut impl StatementCache,
+        sql: &str,
+        values: &[Value],
+    ) -> Result<Option<tokio_postgres::Row>, sqlx::Error> {
+        let rows = query(client, cache, sql, values).await?;
+        let mut rows = std::pin::pin!(rows);
+        let first = rows.try_next().await.map_err(convert)?;
+        if first.is_some() {
+            // Read to the end, so the statement's errors (and its completion) are seen.
+            while rows.try_next().await.map_err(convert)?.is_some() {}
+        }
+        Ok(first)
+    }
+
+    /// Run a query and hand each row (or the error) to `send` as it arrives, until
+    /// `send` returns `false`.
+    pub(super) async fn query_each<Fut: Future<Output = bool>>(
+        client: &Client,
+        cache: &mut impl StatementCache,
+        sql: &str,
+        values: &[Value],
+        mut send: impl FnMut(Result<tokio_postgres::Row, sqlx::Error>) -> Fut,
+    ) -> Result<(), sqlx::Error> {
+        let rows = query(client, cache, sql, values).await?;
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = rows.next().await {
+            if !send(row.map_err(convert)).await {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Run a statement; the number of rows it changed.
+    pub(super) async fn execute(
+        client: &Client,
+        cache: &mut impl StatementCache,
+        sql: &str,
+        values: &[Value],
+    ) -> Result<u64, sqlx::Error> {
+        let statement = statement(client, cache, sql, values).await?;
+        client
+            .execute_raw(&statement, values.iter().map(Param))
+            .await
+            .map_err(convert)
+    }
+
+    /// Run SQL without parameters through the simple-query protocol (nothing prepared);
+    /// the rows the last statement changed. After `ALTER` or `DROP`, the prepared
+    /// statements are forgotten: one that read a changed table would fail with "cached
+    /// plan must not change result type".
+    pub(super) async fn execute_simple(
+        client: &Client,
+        cache: &mut impl StatementCache,
+        sql: &str,
+    ) -> Result<u64, sqlx::Error> {
+        let messages = client.simple_query(sql).await.map_err(convert)?;
+        let verb = sql.split_whitespace().next().unwrap_or_default();
+        if verb.eq_ignore_ascii_case("alter") || verb.eq_ignore_ascii_case("drop") {
+            cache.clear();
+        }
+        Ok(messages
+            .iter()
+            .rev()
+            .find_map(|m| match m {
+                SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(0))
+    }
+}
+
+/// Run an [`ops`] function on a [`PgConn`], driving its connection meanwhile.
+macro_rules! on_own {
+    ($self:ident, $op:ident($($arg:expr),*)) => {{
+        let PgConn {
+            client,
+            connection,
+            statements,
+        } = $self;
+        drive(connection, ops::$op(client, statements, $($arg),*)).await?
+    }};
 }
 
 impl PgConn {
@@ -255,121 +407,44 @@ impl PgConn {
         Ok(())
     }
 
-    /// Run a query and collect its rows, decoding each with `f` as it arrives.
+    /// See [`ops::query_map`].
     pub(crate) async fn query_map<T, E: From<sqlx::Error>>(
         &mut self,
         sql: &str,
         values: &[Value],
-        mut f: impl FnMut(tokio_postgres::Row) -> Result<T, E>,
+        f: impl FnMut(tokio_postgres::Row) -> Result<T, E>,
         out: &mut Vec<T>,
     ) -> Result<(), E> {
-        let PgConn {
-            client,
-            connection,
-            statements,
-        } = self;
-        drive(connection, async {
-            let rows = query(client, statements, sql, values).await?;
-            let mut rows = std::pin::pin!(rows);
-            while let Some(row) = rows.try_next().await.map_err(convert)? {
-                out.push(f(row)?);
-            }
-            Ok(())
-        })
-        .await?
+        on_own!(self, query_map(sql, values, f, out))
     }
 
-    /// Run a query and return its first row (the others, if any, are discarded).
+    /// See [`ops::query_first`].
     pub(crate) async fn query_first(
         &mut self,
         sql: &str,
         values: &[Value],
     ) -> Result<Option<tokio_postgres::Row>, sqlx::Error> {
-        let PgConn {
-            client,
-            connection,
-            statements,
-        } = self;
-        drive(connection, async {
-            let rows = query(client, statements, sql, values).await?;
-            let mut rows = std::pin::pin!(rows);
-            let first = rows.try_next().await.map_err(convert)?;
-            if first.is_some() {
-                // Read to the end, so the statement's errors (and its completion) are seen.
-                while rows.try_next().await.map_err(convert)?.is_some() {}
-            }
-            Ok(first)
-        })
-        .await?
+        on_own!(self, query_first(sql, values))
     }
 
-    /// Run a query and hand each row (or the error) to `send` as it arrives, until `send`
-    /// returns `false`.
+    /// See [`ops::query_each`].
     pub(crate) async fn query_each<Fut: Future<Output = bool>>(
         &mut self,
         sql: &str,
         values: &[Value],
-        mut send: impl FnMut(Result<tokio_postgres::Row, sqlx::Error>) -> Fut,
+        send: impl FnMut(Result<tokio_postgres::Row, sqlx::Error>) -> Fut,
     ) -> Result<(), sqlx::Error> {
-        let PgConn {
-            client,
-            connection,
-            statements,
-        } = self;
-        drive(connection, async {
-            let rows = query(client, statements, sql, values).await?;
-            let mut rows = std::pin::pin!(rows);
-            while let Some(row) = rows.next().await {
-                if !send(row.map_err(convert)).await {
-                    break;
-                }
-            }
-            Ok(())
-        })
-        .await?
+        on_own!(self, query_each(sql, values, send))
     }
 
-    /// Run a statement; the number of rows it changed.
-    pub(crate) async fn execute(
-        &mut self,
-        sql: &str,
-        values: &[Value],
-    ) -> Result<u64, sqlx::Error> {
-        let PgConn {
-            client,
-            connection,
-            statements,
-        } = self;
-        drive(connection, async {
-            let statement = statement(client, statements, sql, values).await?;
-            client
-                .execute_raw(&statement, values.iter().map(Param))
-                .await
-                .map_err(convert)
-        })
-        .await?
+    /// See [`ops::execute`].
+    pub(crate) async fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, sqlx::Error> {
+        on_own!(self, execute(sql, values))
     }
 
-    /// Run SQL without parameters through the simple-query protocol (nothing prepared);
-    /// the rows the last statement changed. After `ALTER` or `DROP`, the prepared
-    /// statements are forgotten: one that read a changed table would fail with "cached
-    /// plan must not change result type".
+    /// See [`ops::execute_simple`].
     pub(crate) async fn execute_simple(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
-        let messages = drive(&mut self.connection, self.client.simple_query(sql))
-            .await?
-            .map_err(convert)?;
-        let verb = sql.split_whitespace().next().unwrap_or_default();
-        if verb.eq_ignore_ascii_case("alter") || verb.eq_ignore_ascii_case("drop") {
-            self.statements.clear();
-        }
-        Ok(messages
-            .iter()
-            .rev()
-            .find_map(|m| match m {
-                SimpleQueryMessage::CommandComplete(n) => Some(*n),
-                _ => None,
-            })
-            .unwrap_or(0))
+        on_own!(self, execute_simple(sql))
     }
 }
 
@@ -780,116 +855,44 @@ impl SharedConn {
             driver,
         })
     }
-    async fn statement(&self, sql: &str, values: &[Value]) -> Result<Statement, sqlx::Error> {
-        {
-            let statements = self.statements.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(list) = statements.get(sql)
-                && let Some(p) = list.iter().find(|p| {
-                    p.types.len() == values.len()
-                        && p.types.iter().zip(values).all(|(t, v)| *t == pg_type(v))
-                })
-            {
-                return Ok(p.statement.clone());
-            }
-        }
-        let types: Box<[Type]> = values.iter().map(pg_type).collect();
-        let statement = self
-            .client
-            .prepare_typed(sql, &types)
-            .await
-            .map_err(convert)?;
-        let mut statements = self.statements.lock().unwrap_or_else(|e| e.into_inner());
-        if statements.values().map(Vec::len).sum::<usize>() >= STATEMENT_CACHE {
-            statements.clear();
-        }
-        statements
-            .entry(Arc::from(sql))
-            .or_default()
-            .push(Prepared {
-                types,
-                statement: statement.clone(),
-            });
-        Ok(statement)
-    }
-
-    async fn query(&self, sql: &str, values: &[Value]) -> Result<RowStream, sqlx::Error> {
-        let statement = self.statement(sql, values).await?;
-        self.client
-            .query_raw(&statement, values.iter().map(Param))
-            .await
-            .map_err(convert)
-    }
-
+    /// See [`ops::query_map`].
     pub(crate) async fn query_map<T, E: From<sqlx::Error>>(
         &self,
         sql: &str,
         values: &[Value],
-        mut f: impl FnMut(tokio_postgres::Row) -> Result<T, E>,
+        f: impl FnMut(tokio_postgres::Row) -> Result<T, E>,
         out: &mut Vec<T>,
     ) -> Result<(), E> {
-        let rows = self.query(sql, values).await?;
-        let mut rows = std::pin::pin!(rows);
-        while let Some(row) = rows.try_next().await.map_err(convert)? {
-            out.push(f(row)?);
-        }
-        Ok(())
+        ops::query_map(&self.client, &mut &self.statements, sql, values, f, out).await
     }
 
+    /// See [`ops::query_first`].
     pub(crate) async fn query_first(
         &self,
         sql: &str,
         values: &[Value],
     ) -> Result<Option<tokio_postgres::Row>, sqlx::Error> {
-        let rows = self.query(sql, values).await?;
-        let mut rows = std::pin::pin!(rows);
-        let first = rows.try_next().await.map_err(convert)?;
-        if first.is_some() {
-            while rows.try_next().await.map_err(convert)?.is_some() {}
-        }
-        Ok(first)
+        ops::query_first(&self.client, &mut &self.statements, sql, values).await
     }
 
+    /// See [`ops::query_each`].
     pub(crate) async fn query_each<Fut: Future<Output = bool>>(
         &self,
         sql: &str,
         values: &[Value],
-        mut send: impl FnMut(Result<tokio_postgres::Row, sqlx::Error>) -> Fut,
+        send: impl FnMut(Result<tokio_postgres::Row, sqlx::Error>) -> Fut,
     ) -> Result<(), sqlx::Error> {
-        let rows = self.query(sql, values).await?;
-        let mut rows = std::pin::pin!(rows);
-        while let Some(row) = rows.next().await {
-            if !send(row.map_err(convert)).await {
-                break;
-            }
-        }
-        Ok(())
+        ops::query_each(&self.client, &mut &self.statements, sql, values, send).await
     }
 
+    /// See [`ops::execute`].
     pub(crate) async fn execute(&self, sql: &str, values: &[Value]) -> Result<u64, sqlx::Error> {
-        let statement = self.statement(sql, values).await?;
-        self.client
-            .execute_raw(&statement, values.iter().map(Param))
-            .await
-            .map_err(convert)
+        ops::execute(&self.client, &mut &self.statements, sql, values).await
     }
 
+    /// See [`ops::execute_simple`].
     pub(crate) async fn execute_simple(&self, sql: &str) -> Result<u64, sqlx::Error> {
-        let messages = self.client.simple_query(sql).await.map_err(convert)?;
-        let verb = sql.split_whitespace().next().unwrap_or_default();
-        if verb.eq_ignore_ascii_case("alter") || verb.eq_ignore_ascii_case("drop") {
-            self.statements
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
-        }
-        Ok(messages
-            .iter()
-            .rev()
-            .find_map(|m| match m {
-                SimpleQueryMessage::CommandComplete(n) => Some(*n),
-                _ => None,
-            })
-            .unwrap_or(0))
+        ops::execute_simple(&self.client, &mut &self.statements, sql).await
     }
 }
 
