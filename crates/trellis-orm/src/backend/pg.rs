@@ -220,7 +220,9 @@ impl StatementCache for Statements {
 
 impl StatementCache for &std::sync::Mutex<Statements> {
     fn find(&mut self, sql: &str, values: &[Value]) -> Option<Statement> {
-        self.lock().unwrap_or_else(|e| e.into_inner()).find(sql, values)
+        self.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .find(sql, values)
     }
 
     fn keep(&mut self, sql: &str, prepared: Prepared) {
@@ -438,7 +440,11 @@ impl PgConn {
     }
 
     /// See [`ops::execute`].
-    pub(crate) async fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, sqlx::Error> {
+    pub(crate) async fn execute(
+        &mut self,
+        sql: &str,
+        values: &[Value],
+    ) -> Result<u64, sqlx::Error> {
         on_own!(self, execute(sql, values))
     }
 

@@ -135,10 +135,14 @@ impl PoolOptions {
     }
 }
 
+/// An idle connection, boxed: a driver's connection is a large struct, and it moves in
+/// and out of the idle list at every checkout.
 struct Idle<C> {
-    conn: C,
-    created: Instant,
-    since: Instant,
+    conn: Box<C>,
+    /// When its `max_lifetime` ends.
+    retire_at: Option<Instant>,
+    /// When it is to be closed: the end of its lifetime or of its allowed idle time.
+    expires: Option<Instant>,
 }
 
 /// A pool of connections of one driver.
@@ -199,33 +203,33 @@ impl<C: PoolConn> ConnPool<C> {
         self: &Arc<Self>,
         permit: OwnedSemaphorePermit,
     ) -> Result<Pooled<C>, sqlx::Error> {
-        let now = Instant::now();
         loop {
             let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let Some(mut idle) = idle else { break };
-            if self.expired(now, idle.created, Some(idle.since)) {
-                idle.conn.discard();
+            if idle.expires.is_some_and(|at| now() >= at) {
+                (*idle.conn).discard();
                 continue;
             }
             if self.opts.health_checks && idle.conn.ping().await.is_err() {
                 tracing::info!(target: "trellis::orm", "dropping a dead pooled connection");
                 continue;
             }
-            return Ok(self.guard(idle.conn, idle.created, permit));
+            return Ok(self.guard(idle.conn, idle.retire_at, permit));
         }
-        let conn = C::open(&self.connect).await?;
-        Ok(self.guard(conn, Instant::now(), permit))
+        let conn = Box::new(C::open(&self.connect).await?);
+        let retire_at = self.opts.max_lifetime.map(|max| Instant::now() + max);
+        Ok(self.guard(conn, retire_at, permit))
     }
 
     fn guard(
         self: &Arc<Self>,
-        conn: C,
-        created: Instant,
+        conn: Box<C>,
+        retire_at: Option<Instant>,
         permit: OwnedSemaphorePermit,
     ) -> Pooled<C> {
         Pooled {
             conn: Some(conn),
-            created,
+            retire_at,
             pool: self.clone(),
             busy: false,
             close: false,
@@ -233,36 +237,29 @@ impl<C: PoolConn> ConnPool<C> {
         }
     }
 
-    /// Whether a connection opened at `created` (idle since `idle_since`) is to be closed
-    /// at `now`.
-    fn expired(&self, now: Instant, created: Instant, idle_since: Option<Instant>) -> bool {
-        self.opts
-            .max_lifetime
-            .is_some_and(|max| now.saturating_duration_since(created) > max)
-            || idle_since
-                .zip(self.opts.idle_timeout)
-                .is_some_and(|(since, max)| now.saturating_duration_since(since) > max)
-    }
-
-    fn release(&self, conn: C, created: Instant) {
-        let now = Instant::now();
-        if self.closed.load(Ordering::Acquire) || self.expired(now, created, None) {
-            conn.discard();
+    fn release(&self, conn: Box<C>, retire_at: Option<Instant>) {
+        // The clock is read only when some deadline may have passed.
+        let now = (retire_at.is_some() || self.opts.idle_timeout.is_some()).then(now);
+        let past = |at: Option<Instant>| now.zip(at).is_some_and(|(now, at)| now >= at);
+        if self.closed.load(Ordering::Acquire) || past(retire_at) {
+            (*conn).discard();
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         // The oldest idle connection sits first: close it once it has idled too long.
         if idle.len() >= self.opts.min_connections as usize
-            && idle
-                .first()
-                .is_some_and(|i| self.expired(now, i.created, Some(i.since)))
+            && idle.first().is_some_and(|i| past(i.expires))
         {
-            idle.remove(0).conn.discard();
+            (*idle.remove(0).conn).discard();
         }
+        let idle_end = now.zip(self.opts.idle_timeout).map(|(now, max)| now + max);
         idle.push(Idle {
             conn,
-            created,
-            since: now,
+            retire_at,
+            expires: match (retire_at, idle_end) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
         });
     }
 
@@ -300,8 +297,9 @@ pub(crate) fn is_broken(err: &sqlx::Error) -> bool {
 
 /// A checked-out connection; goes back to the pool when dropped.
 pub(crate) struct Pooled<C: PoolConn> {
-    conn: Option<C>,
-    created: Instant,
+    conn: Option<Box<C>>,
+    /// When its `max_lifetime` ends.
+    retire_at: Option<Instant>,
     pool: Arc<ConnPool<C>>,
     busy: bool,
     close: bool,
@@ -344,8 +342,12 @@ impl<C: PoolConn> Drop for Pooled<C> {
         if self.close || (self.busy && !self.pool.opts.keep_on_cancel) {
             conn.discard();
         } else {
-            self.pool.release(conn, self.created);
+            self.pool.release(conn, self.retire_at);
         }
         // The permit is released after this, so a waiter finds the connection idle.
     }
+}
+
+fn now() -> Instant {
+    Instant::now()
 }
